@@ -1,0 +1,3 @@
+//! Ember's benchmark suite (shared/BENCHMARKS.md). See bench/README.md.
+
+fn main() {}

@@ -1,0 +1,25 @@
+//! Every op on [`Array`](crate::Array), one file per family.
+//!
+//! | file | ops |
+//! |---|---|
+//! | `creation.rs` | full, zeros, ones, empty, arange, linspace, eye, `*_like`, fill_ |
+//! | `random.rs` | rand, randn, randint, bernoulli, normal_, uniform_, randperm (`Generator`) |
+//! | `view.rs` | view, reshape, permute, transpose, t, narrow, unsqueeze, expand, … |
+//! | `unary.rs` | exp, log, sin, tanh, sigmoid, relu, gelu, clamp, isnan, … |
+//! | `binary.rs` | add, sub, mul, div, floor_divide, remainder, fmod, pow, maximum, minimum, atan2 |
+//! | `compare.rs` | eq, ne, lt, le, gt, ge, logical_*, where_, masked_fill, lerp, addcmul, addcdiv |
+//! | `reduce.rs` | sum, mean, prod, max/min, argmax, amax, var/std, norm, logsumexp, all, any, … |
+//! | `sort.rs`, `scan.rs` | sort, argsort, topk, kthvalue, median; cumsum, cumprod |
+//! | `join.rs` | cat, stack, split, chunk, unbind, tile, repeat, flip, roll, pad, tril/triu |
+//! | `indexing.rs` | index_select, gather, scatter*, index_add, index_put, masked_select, … |
+//! | `linalg.rs`, `einsum.rs` | matmul, mm, bmm, dot, outer, addmm, baddbmm, einsum |
+//! | `map.rs` | the element-wise engines all of the above are built on |
+
+pub(crate) mod binary;
+pub(crate) mod creation;
+pub(crate) mod macros;
+pub(crate) mod map;
+pub mod operand;
+pub(crate) mod operators;
+pub(crate) mod unary;
+pub(crate) mod view;

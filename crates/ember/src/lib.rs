@@ -1,0 +1,13 @@
+//! # Ember
+//!
+//! A deep-learning framework in Rust with three simple levels: **tensor → autograd → nn**.
+//! This facade re-exports the levels; today it holds level 1 ([`Array`] and its ops).
+//!
+//! ```
+//! use ember::{Array, DType};
+//! let a = Array::randn(&[2, 3], DType::F32);
+//! assert_eq!(a.matmul(&a.t()).shape(), &[2, 2]);
+//! ```
+#![doc(test(attr(deny(warnings))))]
+
+pub use ember_tensor::*;
