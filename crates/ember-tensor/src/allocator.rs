@@ -6,8 +6,8 @@
 //! length, up to a byte cap; [`empty_cache`] releases them.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::dtype::Element;
 

@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
-use crate::dtype::{DType, Element};
-use crate::layout::{normalize_dim, Layout};
-use crate::storage::{Buffer, Storage};
 use crate::Device;
+use crate::dtype::{DType, Element};
+use crate::layout::{Layout, normalize_dim};
+use crate::storage::{Buffer, Storage};
 
 /// An n-dimensional strided array on a device, with a runtime dtype.
 ///

@@ -10,8 +10,8 @@ use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use half::{bf16, f16};
 
-use crate::dtype::{DType, Element};
 use crate::Device;
+use crate::dtype::{DType, Element};
 
 /// A typed, contiguous buffer: one variant per dtype.
 #[doc(hidden)]

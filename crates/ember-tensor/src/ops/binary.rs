@@ -5,10 +5,10 @@
 
 use half::{bf16, f16};
 
+use crate::Array;
 use crate::dtype::DType;
 use crate::ops::map::{assign2, map2};
-use crate::ops::operand::{can_cast, result_type, IntoOperand, Operand};
-use crate::Array;
+use crate::ops::operand::{IntoOperand, Operand, can_cast, result_type};
 
 /// One binary op's scalar formulas, one per dtype family.
 pub(crate) trait BinaryKernel {
@@ -169,11 +169,7 @@ fn div_floor_f64(x: f64, y: f64) -> f64 {
     }
     if d != 0.0 {
         let f = d.floor();
-        if d - f > 0.5 {
-            f + 1.0
-        } else {
-            f
-        }
+        if d - f > 0.5 { f + 1.0 } else { f }
     } else {
         0.0f64.copysign(x / y)
     }

@@ -1,7 +1,7 @@
 //! Arrays made from nothing: constants, ranges, identity.
 
-use crate::dtype::{DType, Element, Scalar};
 use crate::Array;
+use crate::dtype::{DType, Element, Scalar};
 
 impl Array {
     /// An array of `shape` filled with `value`, of `dtype` (`torch.full`).

@@ -1,10 +1,10 @@
 //! Element-wise engines: apply a scalar closure over one, two or three broadcast operands.
 //! Every element-wise op in the crate is a closure handed to one of these.
 
-use crate::dtype::Element;
-use crate::layout::{broadcast_shapes, Dims, Layout};
-use crate::strided::{fill_runs, run1, run2, scatter_runs, Walk};
 use crate::Array;
+use crate::dtype::Element;
+use crate::layout::{Dims, Layout, broadcast_shapes};
+use crate::strided::{Walk, fill_runs, run1, run2, scatter_runs};
 
 /// `as`-style conversion between element types (through f64 for floats, i64 for integers so
 /// large i64 values survive).
@@ -127,7 +127,7 @@ pub(crate) fn check_writable(op: &str, dst: &Array) {
         .shape()
         .iter()
         .zip(l.strides())
-        .filter(|(&n, _)| n > 1)
+        .filter(|&(&n, _)| n > 1)
         .map(|(&n, &s)| (s, n))
         .collect();
     dims.sort_unstable();

@@ -4,7 +4,8 @@
 //! |---|---|
 //! | `creation.rs` | full, zeros, ones, empty, arange, linspace, eye, `*_like`, fill_ |
 //! | `random.rs` | rand, randn, randint, bernoulli, normal_, uniform_, randperm (`Generator`) |
-//! | `view.rs` | view, reshape, permute, transpose, t, narrow, unsqueeze, expand, … |
+//! | `view.rs` | view, reshape, permute, transpose, t, narrow, select, unsqueeze, expand, as_strided, … |
+//! | `slice.rs` | `x.i((.., 1..3))`: indexing with ranges, steps and integers |
 //! | `unary.rs` | exp, log, sin, tanh, sigmoid, relu, gelu, clamp, isnan, … |
 //! | `binary.rs` | add, sub, mul, div, floor_divide, remainder, fmod, pow, maximum, minimum, atan2 |
 //! | `compare.rs` | eq, ne, lt, le, gt, ge, logical_*, where_, masked_fill, lerp, addcmul, addcdiv |
@@ -16,10 +17,19 @@
 //! | `map.rs` | the element-wise engines all of the above are built on |
 
 pub(crate) mod binary;
+pub(crate) mod compare;
 pub(crate) mod creation;
+pub(crate) mod einsum;
+pub(crate) mod indexing;
+pub(crate) mod join;
+pub(crate) mod linalg;
 pub(crate) mod macros;
 pub(crate) mod map;
 pub mod operand;
 pub(crate) mod operators;
+pub(crate) mod reduce;
+pub(crate) mod scan;
+pub mod slice;
+pub(crate) mod sort;
 pub(crate) mod unary;
 pub(crate) mod view;

@@ -1,7 +1,7 @@
 //! Operands of binary ops: an array or a plain number, and PyTorch's `result_type` rules.
 
-use crate::dtype::{DType, Scalar};
 use crate::Array;
+use crate::dtype::{DType, Scalar};
 
 /// The right-hand side of a binary op: an array (borrowed or owned) or a scalar.
 #[derive(Clone, Debug)]

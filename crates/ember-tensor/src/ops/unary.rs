@@ -1,11 +1,11 @@
 //! Element-wise unary math. Each op is one entry: its name and its formula. Float-only ops turn
 //! integer inputs into f32, as PyTorch does; f16/bf16 compute in f32.
 
+use crate::Array;
 use crate::dtype::{DType, Scalar};
 use crate::ops::macros::float_map1;
 use crate::ops::map::map1;
-use crate::ops::operand::{result_type, IntoOperand, Operand};
-use crate::Array;
+use crate::ops::operand::{IntoOperand, Operand, result_type};
 
 /// The input as a floating array (integers and bools become f32).
 pub(crate) fn as_float(x: &Array) -> Array {

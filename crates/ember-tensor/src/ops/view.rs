@@ -1,8 +1,8 @@
 //! Views: new layouts over the same storage. None of these copies data (except `reshape`
 //! when a view is impossible, and it says so).
 
-use crate::layout::{contiguous_strides, normalize_dim, Dims, Layout};
 use crate::Array;
+use crate::layout::{Dims, Layout, contiguous_strides, normalize_dim};
 
 /// Resolves a shape with at most one `-1` against `numel`, panicking with the op's name.
 #[track_caller]
@@ -279,5 +279,63 @@ impl Array {
             }
         }
         self.with_layout(Layout::new(&out_shape, &strides, self.storage_offset()))
+    }
+
+    /// Removes `dim`, taking index `index` along it (`Tensor.select`, `x[:, i]`).
+    ///
+    /// # Panics
+    /// If `index` is out of range.
+    ///
+    /// ```
+    /// let a = ember_tensor::Array::from([[1i64, 2], [3, 4]]);
+    /// assert_eq!(a.select(1, 0).to_vec::<i64>(), vec![1, 3]);
+    /// ```
+    #[track_caller]
+    pub fn select(&self, dim: isize, index: usize) -> Array {
+        let d = normalize_dim("select", dim, self.ndim());
+        assert!(self.ndim() > 0, "select: cannot select from a 0-d array");
+        let size = self.shape()[d];
+        assert!(
+            index < size,
+            "select: index {index} is out of range for dim {dim} of size {size} (shape {:?})",
+            self.shape()
+        );
+        let mut shape: Dims = self.shape().into();
+        let mut strides: Dims = self.strides().into();
+        let offset = self.storage_offset() + index * strides[d];
+        shape.remove(d);
+        strides.remove(d);
+        self.with_layout(Layout::new(&shape, &strides, offset))
+    }
+
+    /// A view with explicit shape, strides and storage offset (`torch.as_strided`), in
+    /// elements. Overlapping layouts are allowed for reading (in-place writes into them are
+    /// refused).
+    ///
+    /// # Panics
+    /// If the layout reaches outside the storage.
+    ///
+    /// ```
+    /// let a = ember_tensor::Array::arange(0.0, 10.0, 1.0, ember_tensor::DType::I64);
+    /// let every_other = a.as_strided(&[5], &[2], 0);
+    /// assert_eq!(every_other.to_vec::<i64>(), vec![0, 2, 4, 6, 8]);
+    /// let windows = a.as_strided(&[3, 4], &[3, 1], 1);
+    /// assert_eq!(windows.to_vec::<i64>()[4..8], [4, 5, 6, 7]);
+    /// ```
+    #[track_caller]
+    pub fn as_strided(&self, shape: &[usize], strides: &[usize], storage_offset: usize) -> Array {
+        assert!(
+            shape.len() == strides.len(),
+            "as_strided: shape {shape:?} and strides {strides:?} differ in length"
+        );
+        let layout = Layout::new(shape, strides, storage_offset);
+        let len = self.storage.len();
+        assert!(
+            layout.storage_span() <= len,
+            "as_strided: shape {shape:?}, strides {strides:?} and offset {storage_offset} reach \
+             element {} but the storage holds {len}",
+            layout.storage_span().saturating_sub(1)
+        );
+        self.with_layout(layout)
     }
 }

@@ -1,0 +1,134 @@
+//! Element-wise unary and binary ops against naive references, over layouts and dtypes.
+
+mod common;
+use common::*;
+use ember_tensor::{Array, DType};
+
+#[test]
+fn binary_ops_broadcast_over_layouts_match_reference() {
+    let mut rng = TestRng::new(1);
+    let a = rand_f64(&mut rng, &[3, 4]);
+    let b = rand_f64(&mut rng, &[4]);
+    let (va, vb) = (values(&a), values(&b));
+    type Op = (
+        &'static str,
+        fn(&Array, &Array) -> Array,
+        fn(f64, f64) -> f64,
+    );
+    let ops: [Op; 6] = [
+        ("add", |x, y| x.add(y), |x, y| x + y),
+        ("sub", |x, y| x.sub(y), |x, y| x - y),
+        ("mul", |x, y| x.mul(y), |x, y| x * y),
+        ("div", |x, y| x.div(y), |x, y| x / y),
+        ("maximum", |x, y| x.maximum(y), f64::max),
+        ("atan2", |x, y| x.atan2(y), f64::atan2),
+    ];
+    for (name, f, r) in ops {
+        let want: Vec<f64> = (0..12).map(|i| r(va[i], vb[i % 4])).collect();
+        for (la, xa) in layouts(&a) {
+            for (lb, xb) in layouts(&b) {
+                for dt in [DType::F64, DType::F32] {
+                    let got = f(&xa.to_dtype(dt), &xb.to_dtype(dt));
+                    assert_eq!(got.dtype(), dt);
+                    assert_eq!(got.shape(), &[3, 4]);
+                    let tol = if dt == DType::F64 { 1e-12 } else { 1e-5 };
+                    assert_close(&values(&got), &want, tol, tol);
+                    let _ = (name, la, lb);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn inplace_writes_through_a_strided_view() {
+    let base = Array::zeros(&[4, 4], DType::F32);
+    let col = base.as_strided(&[4], &[4], 1); // column 1
+    col.add_(&Array::from([1.0f32, 2.0, 3.0, 4.0]));
+    let v = base.to_vec::<f32>();
+    for r in 0..4 {
+        for c in 0..4 {
+            assert_eq!(v[r * 4 + c], if c == 1 { (r + 1) as f32 } else { 0.0 });
+        }
+    }
+}
+
+#[test]
+#[should_panic(expected = "more than one element refers to the same memory location")]
+fn inplace_into_expanded_view_is_refused() {
+    Array::zeros(&[1, 3], DType::F32).expand(&[2, 3]).add_(1.0);
+}
+
+#[test]
+#[should_panic(expected = "cannot be broadcast")]
+fn broadcast_error_names_the_op_and_shapes() {
+    Array::zeros(&[3], DType::F32).mul(&Array::zeros(&[4], DType::F32));
+}
+
+#[test]
+fn unary_float_ops_match_std_for_every_float_dtype() {
+    let mut rng = TestRng::new(2);
+    let a = rand_f64(&mut rng, &[5, 3]).mul(3.0);
+    let va = values(&a);
+    type Op = (fn(&Array) -> Array, fn(f64) -> f64);
+    let ops: [Op; 6] = [
+        (|x| x.exp(), f64::exp),
+        (|x| x.tanh(), f64::tanh),
+        (|x| x.sigmoid(), |x| 1.0 / (1.0 + (-x).exp())),
+        (|x| x.abs().log1p(), |x| x.abs().ln_1p()),
+        (|x| x.relu(), |x| x.max(0.0)),
+        (
+            |x| x.gelu(true),
+            |x| {
+                0.5 * x
+                    * (1.0
+                        + ((2.0 / std::f64::consts::PI).sqrt() * (x + 0.044715 * x.powi(3))).tanh())
+            },
+        ),
+    ];
+    for (f, r) in ops {
+        let want: Vec<f64> = va.iter().map(|&x| r(x)).collect();
+        for (dt, tol) in [
+            (DType::F64, 1e-12),
+            (DType::F32, 1e-6),
+            (DType::BF16, 2e-2),
+            (DType::F16, 2e-3),
+        ] {
+            for (_, x) in layouts(&a.to_dtype(dt)) {
+                let got = f(&x);
+                assert_eq!(got.dtype(), dt);
+                assert_close(&values(&got), &want, tol, tol);
+            }
+        }
+    }
+}
+
+#[test]
+fn promotion_follows_pytorch() {
+    let i = Array::from([1i32, 2]);
+    assert_eq!(i.add(0.5).dtype(), DType::F32);
+    assert_eq!(i.add(1).dtype(), DType::I32);
+    assert_eq!(i.add(&Array::from([1i64, 1])).dtype(), DType::I64);
+    assert_eq!(i.add(&Array::scalar(1.5f64)).dtype(), DType::F64);
+    assert_eq!(
+        Array::from([1u8]).add(&Array::from([true])).dtype(),
+        DType::U8
+    );
+    assert_eq!(
+        Array::from([1.0f32]).add(&Array::scalar(2.0f64)).dtype(),
+        DType::F32
+    );
+    assert_eq!(
+        Array::from([half::f16::ONE])
+            .add(&Array::from([half::bf16::ONE]))
+            .dtype(),
+        DType::F32
+    );
+    assert_eq!(i.div(2).to_vec::<f32>(), vec![0.5, 1.0]);
+}
+
+#[test]
+#[should_panic(expected = "cannot be cast to the destination")]
+fn inplace_int_with_float_is_refused() {
+    Array::from([1i64]).add_(0.5);
+}
