@@ -26,6 +26,7 @@ mod random;
 mod storage;
 mod strided;
 mod threads;
+mod vmath;
 
 pub use allocator::{cached_bytes, empty_cache, set_cache_limit};
 pub use array::Array;

@@ -12,7 +12,7 @@ macro_rules! float_map1 {
             $crate::DType::F32 => {
                 #[allow(dead_code)]
                 type F = f32;
-                $crate::ops::map::map1::<f32, f32>(x, |$v: f32| -> f32 { $body })
+                $crate::ops::map::map1_simd::<f32, f32>(x, |$v: f32| -> f32 { $body })
             }
             $crate::DType::F64 => {
                 #[allow(dead_code)]

@@ -61,6 +61,24 @@ pub(crate) fn map1<T: Element, U: Element>(x: &Array, f: impl Fn(T) -> U + Sync)
     Array::from_contiguous(out, shape)
 }
 
+/// [`map1`] whose contiguous runs go through [`simd_map`](crate::vmath::simd_map): for the f32
+/// transcendental ops, where full-width SIMD pays (memory-bound ops gain nothing from it).
+pub(crate) fn map1_simd<T: Element, U: Element>(x: &Array, f: impl Fn(T) -> U + Sync) -> Array {
+    let shape = x.shape();
+    let walk = Walk::new(shape, [x.strides()], [x.storage_offset()]);
+    let mut out = U::pool().take_uninit(x.numel());
+    x.with_slice(|a: &[T]| {
+        fill_runs(&walk, &mut out, |o, [oa], [sa]| {
+            if sa == 1 {
+                crate::vmath::simd_map(o, &a[oa..oa + o.len()], &f)
+            } else {
+                run1(o, a, oa, sa, &f)
+            }
+        });
+    });
+    Array::from_contiguous(out, shape)
+}
+
 /// `f(a, b)` with broadcasting, into a new contiguous array.
 #[track_caller]
 pub(crate) fn map2<T: Element, V: Element, U: Element>(

@@ -6,6 +6,7 @@ use crate::dtype::{DType, Scalar};
 use crate::ops::macros::float_map1;
 use crate::ops::map::map1;
 use crate::ops::operand::{IntoOperand, Operand, result_type};
+use crate::vmath::FastMath;
 
 /// The input as a floating array (integers and bools become f32).
 pub(crate) fn as_float(x: &Array) -> Array {
@@ -54,7 +55,7 @@ float_unary! {
     /// let a = ember_tensor::Array::from([0.0f32, 1.0]);
     /// assert_eq!(a.exp().to_vec::<f32>(), vec![1.0, std::f32::consts::E]);
     /// ```
-    exp => |x| x.exp();
+    exp => |x| x.fexp();
     /// `2^x` (`torch.exp2`).
     ///
     /// ```
@@ -162,19 +163,19 @@ float_unary! {
     /// ```
     /// assert_eq!(ember_tensor::Array::from([0.0f32]).tanh().item::<f32>(), 0.0);
     /// ```
-    tanh => |x| x.tanh();
+    tanh => |x| x.ftanh();
     /// Logistic sigmoid `1 / (1 + e^-x)` (`torch.sigmoid`).
     ///
     /// ```
     /// assert_eq!(ember_tensor::Array::from([0.0f32]).sigmoid().item::<f32>(), 0.5);
     /// ```
-    sigmoid => |x| 1.0 / (1.0 + (-x).exp());
+    sigmoid => |x| 1.0 / (1.0 + (-x).fexp());
     /// SiLU / swish, `x * sigmoid(x)` (`torch.nn.functional.silu`).
     ///
     /// ```
     /// assert_eq!(ember_tensor::Array::from([0.0f32]).silu().item::<f32>(), 0.0);
     /// ```
-    silu => |x| x / (1.0 + (-x).exp());
+    silu => |x| x / (1.0 + (-x).fexp());
     /// The error function (`torch.erf`).
     ///
     /// ```
@@ -298,7 +299,7 @@ impl Array {
         if approximate {
             float_map1!(&x, |v| {
                 let k = 0.797_884_560_802_865_4; // sqrt(2/pi)
-                0.5 * v * (1.0 + (k * (v + 0.044715 * v * v * v)).tanh())
+                0.5 * v * (1.0 + (k * (v + 0.044715 * v * v * v)).ftanh())
             })
         } else {
             float_map1!(&x, |v| 0.5
