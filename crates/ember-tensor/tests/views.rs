@@ -48,11 +48,24 @@ fn check_view(
 
 #[test]
 fn squeeze_and_squeeze_dim() {
-    check_view(&[1, 3, 1, 2], |x| x.squeeze(), &[3, 2], |o| vec![0, o[0], 0, o[1]]);
-    check_view(&[1, 3, 1, 2], |x| x.squeeze_dim(-2), &[1, 3, 2], |o| {
-        vec![0, o[1], 0, o[2]]
-    });
-    check_view(&[1, 3, 1, 2], |x| x.squeeze_dim(1), &[1, 3, 1, 2], |o| o.to_vec());
+    check_view(
+        &[1, 3, 1, 2],
+        |x| x.squeeze(),
+        &[3, 2],
+        |o| vec![0, o[0], 0, o[1]],
+    );
+    check_view(
+        &[1, 3, 1, 2],
+        |x| x.squeeze_dim(-2),
+        &[1, 3, 2],
+        |o| vec![0, o[1], 0, o[2]],
+    );
+    check_view(
+        &[1, 3, 1, 2],
+        |x| x.squeeze_dim(1),
+        &[1, 3, 1, 2],
+        |o| o.to_vec(),
+    );
     check_view(&[1, 1], |x| x.squeeze(), &[], |_| vec![0, 0]);
     check_view(&[0, 1], |x| x.squeeze(), &[0], |o| vec![o[0], 0]);
     let z = Array::scalar(4.0f32);
@@ -95,20 +108,31 @@ fn flatten_is_reshape() {
     );
     let z = Array::scalar(2i64);
     assert_eq!(z.flatten(0, -1).shape(), &[1]);
-    assert_eq!(Array::zeros(&[2, 0, 3], DType::F32).flatten(0, 1).shape(), &[0, 3]);
+    assert_eq!(
+        Array::zeros(&[2, 0, 3], DType::F32).flatten(0, 1).shape(),
+        &[0, 3]
+    );
 }
 
 #[test]
 fn unflatten_splits_a_dim() {
-    check_view(&[2, 6], |x| x.unflatten(1, &[3, -1]), &[2, 3, 2], |o| {
-        vec![o[0], o[1] * 2 + o[2]]
-    });
-    check_view(&[6, 2], |x| x.unflatten(-2, &[-1, 1, 3]), &[2, 1, 3, 2], |o| {
-        vec![o[0] * 3 + o[2], o[3]]
-    });
+    check_view(
+        &[2, 6],
+        |x| x.unflatten(1, &[3, -1]),
+        &[2, 3, 2],
+        |o| vec![o[0], o[1] * 2 + o[2]],
+    );
+    check_view(
+        &[6, 2],
+        |x| x.unflatten(-2, &[-1, 1, 3]),
+        &[2, 1, 3, 2],
+        |o| vec![o[0] * 3 + o[2], o[3]],
+    );
     check_view(&[4], |x| x.unflatten(0, &[4]), &[4], |o| o.to_vec());
     assert_eq!(
-        Array::zeros(&[0, 2], DType::F32).unflatten(0, &[3, 0]).shape(),
+        Array::zeros(&[0, 2], DType::F32)
+            .unflatten(0, &[3, 0])
+            .shape(),
         &[3, 0, 2]
     );
 }
@@ -116,10 +140,18 @@ fn unflatten_splits_a_dim() {
 #[test]
 fn expand_as_and_broadcast_to() {
     let other = Array::zeros(&[2, 3, 4], DType::I32);
-    check_view(&[3, 1], |x| x.expand_as(&other), &[2, 3, 4], |o| vec![o[1], 0]);
-    check_view(&[1, 4], |x| x.broadcast_to(&[3, 2, 4]), &[3, 2, 4], |o| {
-        vec![0, o[2]]
-    });
+    check_view(
+        &[3, 1],
+        |x| x.expand_as(&other),
+        &[2, 3, 4],
+        |o| vec![o[1], 0],
+    );
+    check_view(
+        &[1, 4],
+        |x| x.broadcast_to(&[3, 2, 4]),
+        &[3, 2, 4],
+        |o| vec![0, o[2]],
+    );
     check_view(&[2], |x| x.broadcast_to(&[2]), &[2], |o| o.to_vec());
     check_view(&[1], |x| x.broadcast_to(&[0]), &[0], |o| o.to_vec());
     let b = Array::scalar(1.5f32).broadcast_to(&[2, 2]);
@@ -149,27 +181,37 @@ fn diagonal_matches_reference() {
         let n = |d: isize| (if d < 0 { d + nd as isize } else { d }) as usize;
         let (a, b) = (n(d1), n(d2));
         let (na, nb) = (shape[a] as i64, shape[b] as i64);
-        let len = if off >= 0 { na.min(nb - off) } else { (na + off).min(nb) }.max(0) as usize;
+        let len = if off >= 0 {
+            na.min(nb - off)
+        } else {
+            (na + off).min(nb)
+        }
+        .max(0) as usize;
         let mut out: Vec<usize> = (0..nd)
             .filter(|&d| d != a && d != b)
             .map(|d| shape[d])
             .collect();
         out.push(len);
-        check_view(&shape, |x| x.diagonal(off, d1, d2), &out, |o| {
-            let k = o[o.len() - 1];
-            let mut rest = o[..o.len() - 1].iter();
-            (0..nd)
-                .map(|d| {
-                    if d == a {
-                        k + (-off).max(0) as usize
-                    } else if d == b {
-                        k + off.max(0) as usize
-                    } else {
-                        *rest.next().unwrap()
-                    }
-                })
-                .collect()
-        });
+        check_view(
+            &shape,
+            |x| x.diagonal(off, d1, d2),
+            &out,
+            |o| {
+                let k = o[o.len() - 1];
+                let mut rest = o[..o.len() - 1].iter();
+                (0..nd)
+                    .map(|d| {
+                        if d == a {
+                            k + (-off).max(0) as usize
+                        } else if d == b {
+                            k + off.max(0) as usize
+                        } else {
+                            *rest.next().unwrap()
+                        }
+                    })
+                    .collect()
+            },
+        );
     }
     // Hand-computed.
     let m = Array::from([[1i64, 2, 3], [4, 5, 6]]);
@@ -197,11 +239,16 @@ fn unfold_matches_reference() {
         let mut out = shape.clone();
         out[d] = (shape[d] - size) / step + 1;
         out.push(size);
-        check_view(&shape, |x| x.unfold(dim, size, step), &out, |o| {
-            let mut i = o[..nd].to_vec();
-            i[d] = o[d] * step + o[nd];
-            i
-        });
+        check_view(
+            &shape,
+            |x| x.unfold(dim, size, step),
+            &out,
+            |o| {
+                let mut i = o[..nd].to_vec();
+                i[d] = o[d] * step + o[nd];
+                i
+            },
+        );
     }
     let w = Array::from([1i32, 2, 3, 4, 5]).unfold(0, 2, 2);
     assert_eq!(w.to_vec::<i32>(), vec![1, 2, 3, 4]);
@@ -223,15 +270,23 @@ fn movedim_matches_reference() {
     let shape = [2, 3, 1, 4];
     for (src, dst, perm) in cases {
         let out: Vec<usize> = perm.iter().map(|&p| shape[p]).collect();
-        check_view(&shape, |x| x.movedim(src, dst), &out, |o| {
-            let mut i = vec![0; 4];
-            for k in 0..4 {
-                i[perm[k]] = o[k];
-            }
-            i
-        });
+        check_view(
+            &shape,
+            |x| x.movedim(src, dst),
+            &out,
+            |o| {
+                let mut i = vec![0; 4];
+                for k in 0..4 {
+                    i[perm[k]] = o[k];
+                }
+                i
+            },
+        );
     }
-    assert_eq!(Array::scalar(1u8).movedim(&[0], &[-1]).shape(), &[] as &[usize]);
+    assert_eq!(
+        Array::scalar(1u8).movedim(&[0], &[-1]).shape(),
+        &[] as &[usize]
+    );
 }
 
 /// How one source dim (or a new axis) appears in the naive reference of an index.
@@ -258,7 +313,12 @@ fn index_ref(shape: &[usize], items: &[IndexItem]) -> (Vec<usize>, Vec<RefDim>) 
             full.push(*it);
         }
     }
-    while full.iter().filter(|i| !matches!(i, IndexItem::NewAxis)).count() < shape.len() {
+    while full
+        .iter()
+        .filter(|i| !matches!(i, IndexItem::NewAxis))
+        .count()
+        < shape.len()
+    {
         full.push(IndexItem::Slice(s(..)));
     }
     let mut out_shape = Vec::new();
@@ -297,21 +357,26 @@ fn index_ref(shape: &[usize], items: &[IndexItem]) -> (Vec<usize>, Vec<RefDim>) 
 #[track_caller]
 fn check_index(shape: &[usize], items: Vec<IndexItem>) {
     let (out_shape, dims) = index_ref(shape, &items);
-    check_view(shape, |x| x.i(items.clone()), &out_shape, |o| {
-        let mut src = Vec::new();
-        let mut k = 0;
-        for dim in &dims {
-            match dim {
-                RefDim::Fixed(i) => src.push(*i),
-                RefDim::Take(list) => {
-                    src.push(list[o[k]]);
-                    k += 1;
+    check_view(
+        shape,
+        |x| x.i(items.clone()),
+        &out_shape,
+        |o| {
+            let mut src = Vec::new();
+            let mut k = 0;
+            for dim in &dims {
+                match dim {
+                    RefDim::Fixed(i) => src.push(*i),
+                    RefDim::Take(list) => {
+                        src.push(list[o[k]]);
+                        k += 1;
+                    }
+                    RefDim::New => k += 1,
                 }
-                RefDim::New => k += 1,
             }
-        }
-        src
-    });
+            src
+        },
+    );
 }
 
 #[test]
@@ -331,7 +396,11 @@ fn indexing_matches_reference() {
         vec![I(-1)],
         vec![I(2), I(-4), I(4)],
         vec![sl(None, None, 1), I(1)],
-        vec![sl(Some(1), None, 1), sl(None, Some(-1), 2), sl(Some(-3), Some(100), 2)],
+        vec![
+            sl(Some(1), None, 1),
+            sl(None, Some(-1), 2),
+            sl(Some(-3), Some(100), 2),
+        ],
         vec![sl(Some(-100), Some(2), 1)],
         vec![sl(Some(2), Some(1), 1)],
         vec![sl(Some(5), None, 1)],
@@ -362,8 +431,14 @@ fn indexing_accepts_ranges_integers_and_tuples() {
     assert_eq!(v(x.i((0, ..=-1, ..=1))), vec![0, 1, 4, 5, 8, 9]);
     assert_eq!(v(x.i((0, ..-2, 1usize..))), vec![1, 2, 3]);
     assert_eq!(v(x.i((1, 2, s(..).step(2)))), vec![20, 22]);
-    assert_eq!(v(x.i((1, s(-2..=-1), s(1..).step(2)))), vec![17, 19, 21, 23]);
-    assert_eq!(x.i((0, NewAxis, .., NewAxis, 1, NewAxis)).shape(), &[1, 3, 1, 1]);
+    assert_eq!(
+        v(x.i((1, s(-2..=-1), s(1..).step(2)))),
+        vec![17, 19, 21, 23]
+    );
+    assert_eq!(
+        x.i((0, NewAxis, .., NewAxis, 1, NewAxis)).shape(),
+        &[1, 3, 1, 1]
+    );
     assert_eq!(x.i((Ellipsis, 1..3)).shape(), &[2, 3, 2]);
     assert_eq!(x.i((.., .., .., NewAxis, Ellipsis)).shape(), &[2, 3, 4, 1]);
     assert_eq!(v(x.i((1, 2, 3, Ellipsis))), vec![23]);
@@ -383,8 +458,14 @@ fn writes_through_views_reach_the_base() {
     let base = Array::zeros(&[3, 4], DType::F32);
     base.diagonal(1, 0, 1).fill_(1.0);
     base.i((.., s(..).step(3))).add_(2.0);
-    base.unfold(1, 2, 2).i((2, .., 1)).copy_(&Array::from([5.0f32, 6.0]));
-    base.unflatten(0, &[1, 3]).movedim(&[0], &[-1]).squeeze().i((0, 0)).fill_(9.0);
+    base.unfold(1, 2, 2)
+        .i((2, .., 1))
+        .copy_(&Array::from([5.0f32, 6.0]));
+    base.unflatten(0, &[1, 3])
+        .movedim(&[0], &[-1])
+        .squeeze()
+        .i((0, 0))
+        .fill_(9.0);
     let v = base.to_vec::<f32>();
     let mut want = [0.0f32; 12];
     for r in 0..3 {
@@ -402,7 +483,10 @@ fn writes_through_views_reach_the_base() {
     assert_eq!((v[0], v[5], v[10]), (-1.0, -1.0, -1.0));
     let version = base.version();
     base.i(1).fill_(0.0);
-    assert!(base.version() > version, "a write through a view bumps the base's version");
+    assert!(
+        base.version() > version,
+        "a write through a view bumps the base's version"
+    );
 }
 
 #[test]
@@ -424,11 +508,18 @@ fn views_of_every_dtype() {
         for (name, x) in layouts(&a) {
             let d = x.diagonal(-1, 1, 0);
             assert_eq!(d.dtype(), dt);
-            assert_eq!(values(&d), vec![at(0, 1), at(1, 2), at(2, 3)], "{dt:?} {name}");
+            assert_eq!(
+                values(&d),
+                vec![at(0, 1), at(1, 2), at(2, 3)],
+                "{dt:?} {name}"
+            );
             let sl = x.i((-2.., s(1..).step(2)));
             assert_eq!(values(&sl), vec![at(1, 1), at(1, 3), at(2, 1), at(2, 3)]);
             let w = x.i(0).unfold(0, 2, 1);
-            assert_eq!(values(&w), vec![at(0, 0), at(0, 1), at(0, 1), at(0, 2), at(0, 2), at(0, 3)]);
+            assert_eq!(
+                values(&w),
+                vec![at(0, 0), at(0, 1), at(0, 1), at(0, 2), at(0, 2), at(0, 3)]
+            );
             assert!(w.shares_storage(&x) && sl.shares_storage(&x) && d.shares_storage(&x));
         }
     }
@@ -451,7 +542,9 @@ fn view_error_explains_strides_and_remedies() {
         assert!(msg.contains(needle), "missing {needle:?} in: {msg}");
     }
     // A stepped slice cannot be merged either; splitting a dim still works.
-    let b = Array::arange(0.0, 10.0, 1.0, DType::I64).reshape(&[2, 5]).i((.., s(..).step(2)));
+    let b = Array::arange(0.0, 10.0, 1.0, DType::I64)
+        .reshape(&[2, 5])
+        .i((.., s(..).step(2)));
     assert_eq!(b.strides(), &[5, 2]);
     assert!(std::panic::catch_unwind(|| b.view(&[6])).is_err());
     let split = b.view(&[2, 3, 1]);
@@ -476,8 +569,16 @@ fn m34() -> Array {
     Array::zeros(&[3, 4], DType::F32)
 }
 
-panics!(view_mismatch, "view: shape [5] is invalid", m34().view(&[5]));
-panics!(squeeze_dim_range, "squeeze_dim: dimension 2 is out of range", m34().squeeze_dim(2));
+panics!(
+    view_mismatch,
+    "view: shape [5] is invalid",
+    m34().view(&[5])
+);
+panics!(
+    squeeze_dim_range,
+    "squeeze_dim: dimension 2 is out of range",
+    m34().squeeze_dim(2)
+);
 panics!(
     flatten_order,
     "flatten: start_dim 1 comes after end_dim 0",
@@ -488,7 +589,11 @@ panics!(
     "unflatten: sizes [2, 3] do not multiply to 4",
     m34().unflatten(1, &[2, 3])
 );
-panics!(unflatten_empty, "unflatten: sizes must be non-empty", m34().unflatten(0, &[]));
+panics!(
+    unflatten_empty,
+    "unflatten: sizes must be non-empty",
+    m34().unflatten(0, &[])
+);
 panics!(
     broadcast_to_bad,
     "broadcast_to: the size 4 of dim 1 of the array (shape [3, 4]) must be 1",
@@ -514,7 +619,11 @@ panics!(
     "unfold: the window size 5 exceeds the size 4 of dim -1",
     m34().unfold(-1, 5, 1)
 );
-panics!(unfold_step0, "unfold: step must be positive", m34().unfold(0, 1, 0));
+panics!(
+    unfold_step0,
+    "unfold: step must be positive",
+    m34().unfold(0, 1, 0)
+);
 panics!(
     movedim_lengths,
     "movedim: source [0] and destination [0, 1] must have the same number",

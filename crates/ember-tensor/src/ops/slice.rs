@@ -234,7 +234,11 @@ fn to_i64<T: TryInto<i64>>(v: T) -> i64 {
 
 /// An inclusive end `b` as an exclusive one: `-1` (the last element) means "to the end".
 fn inclusive_end(b: i64) -> Option<i64> {
-    if b == -1 { None } else { Some(b.saturating_add(1)) }
+    if b == -1 {
+        None
+    } else {
+        Some(b.saturating_add(1))
+    }
 }
 
 macro_rules! int_index {

@@ -24,7 +24,7 @@ pub(crate) fn infer_shape(op: &str, shape: &[isize], numel: usize, from: &[usize
     let mut out: Dims = shape.iter().map(|&s| s.max(0) as usize).collect();
     if let Some(i) = infer {
         assert!(
-            known != 0 && numel % known == 0,
+            known != 0 && numel.is_multiple_of(known),
             "{op}: shape {shape:?} is invalid for an array of shape {from:?} ({numel} elements)"
         );
         out[i] = numel / known;
@@ -324,8 +324,8 @@ impl Array {
     /// let a = ember_tensor::Array::arange(0.0, 10.0, 1.0, ember_tensor::DType::I64);
     /// let every_other = a.as_strided(&[5], &[2], 0);
     /// assert_eq!(every_other.to_vec::<i64>(), vec![0, 2, 4, 6, 8]);
-    /// let windows = a.as_strided(&[3, 4], &[3, 1], 1);
-    /// assert_eq!(windows.to_vec::<i64>()[4..8], [4, 5, 6, 7]);
+    /// let windows = a.as_strided(&[3, 4], &[3, 1], 0); // overlapping windows of 4
+    /// assert_eq!(windows.to_vec::<i64>()[4..8], [3, 4, 5, 6]);
     /// ```
     #[track_caller]
     pub fn as_strided(&self, shape: &[usize], strides: &[usize], storage_offset: usize) -> Array {
@@ -474,7 +474,7 @@ impl Array {
         }
         let mut split: Dims = sizes.iter().map(|&s| s.max(0) as usize).collect();
         let fits = match infer {
-            Some(i) if known != 0 && n % known == 0 => {
+            Some(i) if known != 0 && n.is_multiple_of(known) => {
                 split[i] = n / known;
                 true
             }
@@ -488,7 +488,10 @@ impl Array {
             self.shape()
         );
         let step = self.strides()[d];
-        let split_strides: Dims = contiguous_strides(&split).iter().map(|&s| s * step).collect();
+        let split_strides: Dims = contiguous_strides(&split)
+            .iter()
+            .map(|&s| s * step)
+            .collect();
         let mut shape: Dims = self.shape()[..d].into();
         let mut strides: Dims = self.strides()[..d].into();
         shape.extend_from_slice(&split);
@@ -666,10 +669,7 @@ impl Array {
         for (&s, &t) in source.iter().zip(destination) {
             let s = normalize_dim("movedim", s, nd);
             let t = normalize_dim("movedim", t, nd);
-            assert!(
-                !moved[s],
-                "movedim: dim {s} repeats in source {source:?}"
-            );
+            assert!(!moved[s], "movedim: dim {s} repeats in source {source:?}");
             assert!(
                 order[t].is_none(),
                 "movedim: dim {t} repeats in destination {destination:?}"
