@@ -659,3 +659,8 @@ panics!(
     "i: slice step must be positive, got 1::0",
     m34().i(s(1..).step(0))
 );
+panics!(
+    expand_negative,
+    "expand: invalid size -2 in the target shape [3, -2]",
+    m34().expand(&[3, -2])
+);

@@ -267,6 +267,11 @@ impl Array {
                 strides.push(0);
                 continue;
             }
+            assert!(
+                s >= -1,
+                "{op}: invalid size {s} in the target shape {shape:?} (sizes are >= 0, or -1 \
+                 to keep a dim)"
+            );
             let (cur, st) = (self.shape()[i - lead], self.strides()[i - lead]);
             if s == -1 || s as usize == cur {
                 out_shape.push(cur);
