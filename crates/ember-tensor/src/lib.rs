@@ -34,6 +34,7 @@ pub use device::Device;
 pub use dtype::{DType, Element, Scalar};
 pub use layout::{Layout, broadcast_shapes};
 pub use ops::operand::{IntoOperand, Operand, result_type};
+pub use ops::slice::{Ellipsis, IndexArg, IndexItem, IntoIndexItem, NewAxis, Slice, s};
 pub use storage::Storage;
 pub use threads::{get_num_threads, set_num_threads};
 

@@ -24,7 +24,7 @@ pub(crate) fn infer_shape(op: &str, shape: &[isize], numel: usize, from: &[usize
     let mut out: Dims = shape.iter().map(|&s| s.max(0) as usize).collect();
     if let Some(i) = infer {
         assert!(
-            known != 0 && numel % known == 0,
+            known != 0 && numel.is_multiple_of(known),
             "{op}: shape {shape:?} is invalid for an array of shape {from:?} ({numel} elements)"
         );
         out[i] = numel / known;
@@ -40,6 +40,14 @@ pub(crate) fn infer_shape(op: &str, shape: &[isize], numel: usize, from: &[usize
 impl Array {
     /// The same storage under a new layout.
     pub(crate) fn with_layout(&self, layout: Layout) -> Array {
+        // An empty view may have been offset past the end of its storage (e.g. `select` on a
+        // dim of an array with another dim of size 0); its offset means nothing, but readers
+        // slice `storage[offset..offset + 0]`, so keep it inside the storage.
+        let layout = if layout.numel() == 0 && layout.offset() > self.storage.len() {
+            Layout::new(layout.shape(), layout.strides(), self.storage.len())
+        } else {
+            layout
+        };
         Array::from_parts(self.storage.clone(), layout)
     }
 
@@ -63,15 +71,7 @@ impl Array {
             Some(strides) => {
                 self.with_layout(Layout::new(&new_shape, &strides, self.storage_offset()))
             }
-            None => panic!(
-                "view: cannot view an array of shape {:?} and strides {:?} as shape {:?}: the \
-                 elements that would form the new dims are not evenly spaced in memory \
-                 (typically the array is a transpose or permutation). Use .reshape(..), which \
-                 copies when it must, or call .contiguous() first.",
-                self.shape(),
-                self.strides(),
-                new_shape.as_slice()
-            ),
+            None => panic!("{}", view_error(&self.layout, &new_shape)),
         }
     }
 
@@ -243,10 +243,15 @@ impl Array {
     /// ```
     #[track_caller]
     pub fn expand(&self, shape: &[isize]) -> Array {
+        self.expand_impl("expand", shape)
+    }
+
+    #[track_caller]
+    fn expand_impl(&self, op: &str, shape: &[isize]) -> Array {
         let nd = shape.len();
         assert!(
             nd >= self.ndim(),
-            "expand: the target shape {shape:?} has fewer dims than the array's {:?}",
+            "{op}: the target shape {shape:?} has fewer dims than the array's {:?}",
             self.shape()
         );
         let lead = nd - self.ndim();
@@ -256,12 +261,17 @@ impl Array {
             if i < lead {
                 assert!(
                     s >= 0,
-                    "expand: -1 is not allowed for a new leading dim in {shape:?}"
+                    "{op}: -1 is not allowed for a new leading dim in {shape:?}"
                 );
                 out_shape.push(s as usize);
                 strides.push(0);
                 continue;
             }
+            assert!(
+                s >= -1,
+                "{op}: invalid size {s} in the target shape {shape:?} (sizes are >= 0, or -1 \
+                 to keep a dim)"
+            );
             let (cur, st) = (self.shape()[i - lead], self.strides()[i - lead]);
             if s == -1 || s as usize == cur {
                 out_shape.push(cur);
@@ -269,7 +279,7 @@ impl Array {
             } else {
                 assert!(
                     cur == 1 && s >= 0,
-                    "expand: the size {cur} of dim {} of the array (shape {:?}) must be 1 to \
+                    "{op}: the size {cur} of dim {} of the array (shape {:?}) must be 1 to \
                      expand to {s} (target shape {shape:?})",
                     i - lead,
                     self.shape()
@@ -319,8 +329,8 @@ impl Array {
     /// let a = ember_tensor::Array::arange(0.0, 10.0, 1.0, ember_tensor::DType::I64);
     /// let every_other = a.as_strided(&[5], &[2], 0);
     /// assert_eq!(every_other.to_vec::<i64>(), vec![0, 2, 4, 6, 8]);
-    /// let windows = a.as_strided(&[3, 4], &[3, 1], 1);
-    /// assert_eq!(windows.to_vec::<i64>()[4..8], [4, 5, 6, 7]);
+    /// let windows = a.as_strided(&[3, 4], &[3, 1], 0); // overlapping windows of 4
+    /// assert_eq!(windows.to_vec::<i64>()[4..8], [3, 4, 5, 6]);
     /// ```
     #[track_caller]
     pub fn as_strided(&self, shape: &[usize], strides: &[usize], storage_offset: usize) -> Array {
@@ -338,4 +348,384 @@ impl Array {
         );
         self.with_layout(layout)
     }
+
+    /// Removes every dim of size 1 (`Tensor.squeeze()`).
+    ///
+    /// ```
+    /// let a = ember_tensor::Array::zeros(&[1, 3, 1, 2], ember_tensor::DType::F32);
+    /// let s = a.squeeze();
+    /// assert_eq!(s.shape(), &[3, 2]);
+    /// assert!(s.shares_storage(&a));
+    /// ```
+    pub fn squeeze(&self) -> Array {
+        let (shape, strides): (Dims, Dims) = self
+            .shape()
+            .iter()
+            .zip(self.strides())
+            .filter(|&(&n, _)| n != 1)
+            .map(|(&n, &s)| (n, s))
+            .unzip();
+        self.with_layout(Layout::new(&shape, &strides, self.storage_offset()))
+    }
+
+    /// Removes `dim` if its size is 1, otherwise returns the array unchanged
+    /// (`Tensor.squeeze(dim)`, as in PyTorch). A 0-d array accepts `dim` 0 or -1.
+    ///
+    /// # Panics
+    /// If `dim` is out of range.
+    ///
+    /// ```
+    /// let a = ember_tensor::Array::zeros(&[2, 1, 3], ember_tensor::DType::F32);
+    /// assert_eq!(a.squeeze_dim(-2).shape(), &[2, 3]);
+    /// assert_eq!(a.squeeze_dim(0).shape(), &[2, 1, 3]); // size 2: unchanged
+    /// ```
+    #[track_caller]
+    pub fn squeeze_dim(&self, dim: isize) -> Array {
+        let d = normalize_dim("squeeze_dim", dim, self.ndim());
+        if self.ndim() == 0 || self.shape()[d] != 1 {
+            return self.clone();
+        }
+        let mut shape: Dims = self.shape().into();
+        let mut strides: Dims = self.strides().into();
+        shape.remove(d);
+        strides.remove(d);
+        self.with_layout(Layout::new(&shape, &strides, self.storage_offset()))
+    }
+
+    /// Merges dims `start_dim..=end_dim` into one (`Tensor.flatten`): a view when the layout
+    /// allows it, otherwise a contiguous copy, exactly like [`reshape`](Array::reshape). A 0-d
+    /// array becomes 1-d of size 1.
+    ///
+    /// # Panics
+    /// If a dim is out of range or `start_dim` comes after `end_dim`.
+    ///
+    /// ```
+    /// let a = ember_tensor::Array::arange(0.0, 24.0, 1.0, ember_tensor::DType::F32)
+    ///     .reshape(&[2, 3, 4]);
+    /// assert_eq!(a.flatten(0, -1).shape(), &[24]);
+    /// assert_eq!(a.flatten(1, 2).shape(), &[2, 12]);
+    /// assert!(a.flatten(0, 1).shares_storage(&a));
+    /// let t = a.transpose(0, 1).flatten(0, 1); // [3, 2, 4] transposed: needs a copy
+    /// assert_eq!(t.shape(), &[6, 4]);
+    /// assert_eq!(t.to_vec::<f32>()[4..8], [12.0, 13.0, 14.0, 15.0]);
+    /// ```
+    #[track_caller]
+    pub fn flatten(&self, start_dim: isize, end_dim: isize) -> Array {
+        let nd = self.ndim();
+        let s = normalize_dim("flatten", start_dim, nd);
+        let e = normalize_dim("flatten", end_dim, nd);
+        assert!(
+            s <= e,
+            "flatten: start_dim {start_dim} comes after end_dim {end_dim} (shape {:?})",
+            self.shape()
+        );
+        if nd == 0 {
+            return self.reshape(&[1]);
+        }
+        if s == e {
+            return self.clone();
+        }
+        let shape = self.shape();
+        let merged: usize = shape[s..=e].iter().product();
+        let new_shape: Vec<isize> = shape[..s]
+            .iter()
+            .copied()
+            .chain(std::iter::once(merged))
+            .chain(shape[e + 1..].iter().copied())
+            .map(|n| n as isize)
+            .collect();
+        self.reshape(&new_shape)
+    }
+
+    /// Splits dim `dim` into the dims `sizes` (`Tensor.unflatten`); one size may be `-1`
+    /// (inferred). Always a view.
+    ///
+    /// # Panics
+    /// If the array is 0-d, `sizes` is empty, or the sizes do not multiply to the dim's size.
+    ///
+    /// ```
+    /// let a = ember_tensor::Array::arange(0.0, 12.0, 1.0, ember_tensor::DType::I64)
+    ///     .reshape(&[2, 6]);
+    /// let u = a.unflatten(-1, &[3, -1]);
+    /// assert_eq!(u.shape(), &[2, 3, 2]);
+    /// assert!(u.shares_storage(&a));
+    /// assert_eq!(u.select(1, 2).to_vec::<i64>(), vec![4, 5, 10, 11]);
+    /// ```
+    #[track_caller]
+    pub fn unflatten(&self, dim: isize, sizes: &[isize]) -> Array {
+        assert!(
+            self.ndim() > 0,
+            "unflatten: cannot unflatten a 0-d array (sizes {sizes:?})"
+        );
+        assert!(
+            !sizes.is_empty(),
+            "unflatten: sizes must be non-empty (dim {dim}, shape {:?})",
+            self.shape()
+        );
+        let d = normalize_dim("unflatten", dim, self.ndim());
+        let n = self.shape()[d];
+        let mut infer = None;
+        let mut known = 1usize;
+        for (i, &s) in sizes.iter().enumerate() {
+            if s == -1 && infer.is_none() {
+                infer = Some(i);
+            } else {
+                assert!(
+                    s >= 0,
+                    "unflatten: invalid size {s} in sizes {sizes:?} (only one -1 is allowed)"
+                );
+                known *= s as usize;
+            }
+        }
+        let mut split: Dims = sizes.iter().map(|&s| s.max(0) as usize).collect();
+        let fits = match infer {
+            Some(i) if known != 0 && n.is_multiple_of(known) => {
+                split[i] = n / known;
+                true
+            }
+            Some(_) => false,
+            None => known == n,
+        };
+        assert!(
+            fits,
+            "unflatten: sizes {sizes:?} do not multiply to {n}, the size of dim {dim} of the \
+             array of shape {:?}",
+            self.shape()
+        );
+        let step = self.strides()[d];
+        let split_strides: Dims = contiguous_strides(&split)
+            .iter()
+            .map(|&s| s * step)
+            .collect();
+        let mut shape: Dims = self.shape()[..d].into();
+        let mut strides: Dims = self.strides()[..d].into();
+        shape.extend_from_slice(&split);
+        strides.extend_from_slice(&split_strides);
+        shape.extend_from_slice(&self.shape()[d + 1..]);
+        strides.extend_from_slice(&self.strides()[d + 1..]);
+        self.with_layout(Layout::new(&shape, &strides, self.storage_offset()))
+    }
+
+    /// [`expand`](Array::expand) to `other`'s shape (`Tensor.expand_as`).
+    ///
+    /// # Panics
+    /// If `self` does not expand to `other`'s shape.
+    ///
+    /// ```
+    /// use ember_tensor::{Array, DType};
+    /// let a = Array::from([1.0f32, 2.0]);
+    /// let e = a.expand_as(&Array::zeros(&[3, 2], DType::F64));
+    /// assert_eq!(e.shape(), &[3, 2]);
+    /// assert_eq!(e.to_vec::<f32>(), vec![1.0, 2.0, 1.0, 2.0, 1.0, 2.0]);
+    /// ```
+    #[track_caller]
+    pub fn expand_as(&self, other: &Array) -> Array {
+        let shape: Vec<isize> = other.shape().iter().map(|&n| n as isize).collect();
+        self.expand_impl("expand_as", &shape)
+    }
+
+    /// A view broadcasting the array to `shape` with stride-0 dims (`torch.broadcast_to`):
+    /// size-1 dims repeat and new leading dims may be added.
+    ///
+    /// # Panics
+    /// If the array does not broadcast to `shape`.
+    ///
+    /// ```
+    /// let a = ember_tensor::Array::from([[1i32], [2]]);
+    /// let b = a.broadcast_to(&[2, 2, 3]);
+    /// assert_eq!(b.strides(), &[0, 1, 0]);
+    /// assert_eq!(b.to_vec::<i32>(), vec![1, 1, 1, 2, 2, 2, 1, 1, 1, 2, 2, 2]);
+    /// ```
+    #[track_caller]
+    pub fn broadcast_to(&self, shape: &[usize]) -> Array {
+        let shape: Vec<isize> = shape.iter().map(|&n| n as isize).collect();
+        self.expand_impl("broadcast_to", &shape)
+    }
+
+    /// A view of the diagonal of the 2-d planes spanned by `dim1` and `dim2`
+    /// (`Tensor.diagonal`): those two dims are removed and the diagonal is appended as the
+    /// last dim. `offset > 0` takes a diagonal above the main one, `offset < 0` below.
+    ///
+    /// # Panics
+    /// If the array has fewer than 2 dims, a dim is out of range, or `dim1 == dim2`.
+    ///
+    /// ```
+    /// let a = ember_tensor::Array::arange(0.0, 12.0, 1.0, ember_tensor::DType::I64)
+    ///     .reshape(&[3, 4]);
+    /// assert_eq!(a.diagonal(0, 0, 1).to_vec::<i64>(), vec![0, 5, 10]);
+    /// assert_eq!(a.diagonal(1, 0, 1).to_vec::<i64>(), vec![1, 6, 11]);
+    /// assert_eq!(a.diagonal(-1, 0, 1).to_vec::<i64>(), vec![4, 9]);
+    /// assert_eq!(a.diagonal(0, -1, -2).to_vec::<i64>(), vec![0, 5, 10]);
+    /// let b = ember_tensor::Array::zeros(&[2, 3, 5], ember_tensor::DType::F32);
+    /// assert_eq!(b.diagonal(0, 0, 2).shape(), &[3, 2]);
+    /// ```
+    #[track_caller]
+    pub fn diagonal(&self, offset: i64, dim1: isize, dim2: isize) -> Array {
+        let nd = self.ndim();
+        assert!(
+            nd >= 2,
+            "diagonal: expects an array with at least 2 dims, got shape {:?}",
+            self.shape()
+        );
+        let d1 = normalize_dim("diagonal", dim1, nd);
+        let d2 = normalize_dim("diagonal", dim2, nd);
+        assert!(
+            d1 != d2,
+            "diagonal: dim1 {dim1} and dim2 {dim2} are the same dim (shape {:?})",
+            self.shape()
+        );
+        let (n1, n2) = (self.shape()[d1] as i64, self.shape()[d2] as i64);
+        let (s1, s2) = (self.strides()[d1], self.strides()[d2]);
+        let len = if offset >= 0 {
+            n1.min(n2 - offset)
+        } else {
+            (n1 + offset).min(n2)
+        }
+        .max(0) as usize;
+        // An empty diagonal keeps the offset: moving it could point past the storage.
+        let mut start = self.storage_offset();
+        if len > 0 {
+            start += if offset >= 0 {
+                offset as usize * s2
+            } else {
+                offset.unsigned_abs() as usize * s1
+            };
+        }
+        let mut shape = Dims::new();
+        let mut strides = Dims::new();
+        for d in (0..nd).filter(|&d| d != d1 && d != d2) {
+            shape.push(self.shape()[d]);
+            strides.push(self.strides()[d]);
+        }
+        shape.push(len);
+        strides.push(s1 + s2);
+        self.with_layout(Layout::new(&shape, &strides, start))
+    }
+
+    /// A view of all windows of `size` elements along `dim`, `step` apart (`Tensor.unfold`):
+    /// dim `dim` becomes the window index (`(len - size) / step + 1` windows) and a new last
+    /// dim of `size` holds each window's elements. Windows may overlap (the view is then
+    /// read-only: in-place writes into it are refused).
+    ///
+    /// # Panics
+    /// If `size` exceeds the dim's size, `step` is 0, or `dim` is out of range.
+    ///
+    /// ```
+    /// let a = ember_tensor::Array::arange(0.0, 7.0, 1.0, ember_tensor::DType::I64);
+    /// let w = a.unfold(0, 3, 2);
+    /// assert_eq!(w.shape(), &[3, 3]);
+    /// assert_eq!(w.to_vec::<i64>(), vec![0, 1, 2, 2, 3, 4, 4, 5, 6]);
+    /// assert!(w.shares_storage(&a));
+    /// ```
+    #[track_caller]
+    pub fn unfold(&self, dim: isize, size: usize, step: usize) -> Array {
+        let nd = self.ndim();
+        let d = normalize_dim("unfold", dim, nd);
+        // A 0-d array unfolds as if it were one element long (as in PyTorch).
+        let (n, st) = if nd == 0 {
+            (1, 1)
+        } else {
+            (self.shape()[d], self.strides()[d])
+        };
+        assert!(
+            size <= n,
+            "unfold: the window size {size} exceeds the size {n} of dim {dim} (shape {:?})",
+            self.shape()
+        );
+        assert!(
+            step > 0,
+            "unfold: step must be positive, got 0 (dim {dim}, shape {:?})",
+            self.shape()
+        );
+        let mut shape: Dims = self.shape().into();
+        let mut strides: Dims = self.strides().into();
+        if nd > 0 {
+            shape[d] = (n - size) / step + 1;
+            strides[d] = st * step;
+        }
+        shape.push(size);
+        strides.push(st);
+        self.with_layout(Layout::new(&shape, &strides, self.storage_offset()))
+    }
+
+    /// Moves the dims `source` to the positions `destination` (`torch.movedim`); the other
+    /// dims keep their relative order.
+    ///
+    /// # Panics
+    /// If `source` and `destination` differ in length, repeat a dim, or hold a dim out of
+    /// range.
+    ///
+    /// ```
+    /// let a = ember_tensor::Array::zeros(&[2, 3, 4, 5], ember_tensor::DType::F32);
+    /// assert_eq!(a.movedim(&[0], &[-1]).shape(), &[3, 4, 5, 2]);
+    /// assert_eq!(a.movedim(&[-1, 0], &[0, 1]).shape(), &[5, 2, 3, 4]);
+    /// assert!(a.movedim(&[1], &[0]).shares_storage(&a));
+    /// ```
+    #[track_caller]
+    pub fn movedim(&self, source: &[isize], destination: &[isize]) -> Array {
+        let nd = self.ndim();
+        assert!(
+            source.len() == destination.len(),
+            "movedim: source {source:?} and destination {destination:?} must have the same \
+             number of dims"
+        );
+        let mut order: Vec<Option<usize>> = vec![None; nd.max(1)];
+        let mut moved = vec![false; nd.max(1)];
+        for (&s, &t) in source.iter().zip(destination) {
+            let s = normalize_dim("movedim", s, nd);
+            let t = normalize_dim("movedim", t, nd);
+            assert!(!moved[s], "movedim: dim {s} repeats in source {source:?}");
+            assert!(
+                order[t].is_none(),
+                "movedim: dim {t} repeats in destination {destination:?}"
+            );
+            moved[s] = true;
+            order[t] = Some(s);
+        }
+        if nd == 0 {
+            return self.clone();
+        }
+        let mut rest = (0..nd).filter(|&d| !moved[d]);
+        let perm: Vec<isize> = order
+            .iter()
+            .map(|o| o.unwrap_or_else(|| rest.next().unwrap()) as isize)
+            .collect();
+        self.permute(&perm)
+    }
+}
+
+/// The message for an impossible [`Array::view`]: the layout, why it cannot be viewed, and
+/// what to do instead.
+fn view_error(layout: &Layout, new_shape: &[usize]) -> String {
+    // Dims that can be merged or split freely: runs where each dim steps exactly over the next.
+    let (shape, strides) = (layout.shape(), layout.strides());
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut prev: Option<usize> = None;
+    for d in 0..shape.len() {
+        if shape[d] == 1 {
+            continue;
+        }
+        match prev {
+            Some(p) if strides[p] == strides[d] * shape[d] => groups.last_mut().unwrap().push(d),
+            _ => groups.push(vec![d]),
+        }
+        prev = Some(d);
+    }
+    let groups: Vec<String> = groups
+        .iter()
+        .map(|g| {
+            let dims: Vec<String> = g.iter().map(|d| d.to_string()).collect();
+            format!("({})", dims.join(", "))
+        })
+        .collect();
+    format!(
+        "view: cannot view an array of shape {shape:?} with strides {strides:?} as shape \
+         {new_shape:?} without copying. A view can only merge or split dims whose elements are \
+         evenly spaced in memory (dim d steps over all of dim d+1: strides[d] == strides[d+1] * \
+         shape[d+1]); here the dims fall into the separate groups {} and the new shape would \
+         cross a group boundary (typical after transpose, permute, expand, narrow or a stepped \
+         slice). Use .reshape({new_shape:?}), which copies only when it must, or call \
+         .contiguous() before .view(..).",
+        groups.join(" ")
+    )
 }
