@@ -31,8 +31,10 @@ pub use allocator::{cached_bytes, empty_cache, set_cache_limit};
 pub use array::Array;
 pub use device::Device;
 pub use dtype::{DType, Element, Scalar};
+pub use interop::NdArrayGuard;
 pub use layout::{Layout, broadcast_shapes};
 pub use ops::operand::{IntoOperand, Operand, result_type};
+pub use random::{Generator, manual_seed, with_default_generator};
 pub use storage::Storage;
 pub use threads::{get_num_threads, set_num_threads};
 
