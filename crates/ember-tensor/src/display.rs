@@ -28,7 +28,7 @@ impl fmt::Display for Array {
     /// Formats like PyTorch's `print(tensor)`.
     ///
     /// ```
-    /// use ember_tensor::{Array, DType};
+    /// use ember_tensor::Array;
     /// let a = Array::from([[1.0f32, -2.5], [3.0, 4.0]]);
     /// assert_eq!(a.to_string(), "tensor([[ 1.0000, -2.5000],\n        [ 3.0000,  4.0000]])");
     /// assert_eq!(Array::from([1i32, 20]).to_string(), "tensor([ 1, 20], dtype=torch.int32)");
