@@ -232,11 +232,12 @@ impl Array {
             T::DTYPE
         );
         let c = self.contiguous();
-        if c.storage.len() == c.numel() && c.storage_offset() == 0 {
-            if let Ok(st) = Arc::try_unwrap(c.storage.clone()) {
-                drop(c);
-                return crate::storage::buffer_into_vec(st.try_take());
-            }
+        if c.storage.len() == c.numel()
+            && c.storage_offset() == 0
+            && let Ok(st) = Arc::try_unwrap(c.storage.clone())
+        {
+            drop(c);
+            return crate::storage::buffer_into_vec(st.try_take());
         }
         let (off, n) = (c.storage_offset(), c.numel());
         c.with_slice(|s: &[T]| s[off..off + n].to_vec())

@@ -3,6 +3,10 @@
 //! along the innermost dim with one constant stride per operand (often 1 or 0), so kernels are
 //! scalar closures around tight loops the compiler vectorises.
 
+// Loops over the N operands index several parallel arrays (offsets, strides) by operand number;
+// an index loop says that more plainly than zipped iterators.
+#![allow(clippy::needless_range_loop)]
+
 use rayon::prelude::*;
 
 use crate::layout::Dims;
@@ -33,15 +37,12 @@ impl<const N: usize> Walk<N> {
             if shape[d] == 1 {
                 continue;
             }
-            if let Some(&last) = sh.last() {
-                if (0..N).all(|k| *st[k].last().unwrap() == strides[k][d] * shape[d]) {
-                    let _ = last;
-                    *sh.last_mut().unwrap() *= shape[d];
-                    for k in 0..N {
-                        *st[k].last_mut().unwrap() = strides[k][d];
-                    }
-                    continue;
+            if !sh.is_empty() && (0..N).all(|k| *st[k].last().unwrap() == strides[k][d] * shape[d]) {
+                *sh.last_mut().unwrap() *= shape[d];
+                for k in 0..N {
+                    *st[k].last_mut().unwrap() = strides[k][d];
                 }
+                continue;
             }
             sh.push(shape[d]);
             for k in 0..N {
@@ -338,7 +339,6 @@ pub(crate) fn scatter_runs<T: Copy + Send + Sync>(walk: &Walk<1>, dst: &mut [T],
         write(0, n, ptr, len);
     } else {
         (0..n.div_ceil(PAR_GRAIN)).into_par_iter().for_each(|c| {
-            let ptr = ptr;
             write(c * PAR_GRAIN, ((c + 1) * PAR_GRAIN).min(n), ptr, len);
         });
     }

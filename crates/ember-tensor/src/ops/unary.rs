@@ -298,7 +298,7 @@ impl Array {
         let x = as_float(self);
         if approximate {
             float_map1!(&x, |v| {
-                let k = 0.797_884_560_802_865_4; // sqrt(2/pi)
+                let k = std::f64::consts::FRAC_2_SQRT_PI as F * std::f64::consts::FRAC_1_SQRT_2 as F; // sqrt(2/pi)
                 0.5 * v * (1.0 + (k * (v + 0.044715 * v * v * v)).ftanh())
             })
         } else {
@@ -371,18 +371,10 @@ impl Array {
             let lo: Option<T> = min.map(|s| s.to_elem());
             let hi: Option<T> = max.map(|s| s.to_elem());
             map1::<T, T>(&x, move |v| {
-                let mut v = v;
-                if let Some(lo) = lo {
-                    if v < lo {
-                        v = lo;
-                    }
-                }
-                if let Some(hi) = hi {
-                    if v > hi {
-                        v = hi;
-                    }
-                }
-                v
+                // `partial_cmp` keeps NaN as it is (it compares as neither less nor greater).
+                let below = lo.filter(|lo| v.partial_cmp(lo) == Some(std::cmp::Ordering::Less));
+                let above = hi.filter(|hi| v.partial_cmp(hi) == Some(std::cmp::Ordering::Greater));
+                below.or(above).unwrap_or(v)
             })
         })
     }
