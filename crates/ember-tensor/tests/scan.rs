@@ -25,7 +25,13 @@ fn line_indices(shape: &[usize], d: usize) -> Vec<Vec<usize>> {
 }
 
 /// Naive scan: `out[line[j]] = fold of x[line[0..=j]]`.
-fn ref_scan(x: &[f64], shape: &[usize], d: usize, init: f64, f: impl Fn(f64, f64) -> f64) -> Vec<f64> {
+fn ref_scan(
+    x: &[f64],
+    shape: &[usize],
+    d: usize,
+    init: f64,
+    f: impl Fn(f64, f64) -> f64,
+) -> Vec<f64> {
     let mut out = vec![0.0; x.len()];
     for line in line_indices(shape, d) {
         let mut acc = init;
@@ -55,7 +61,11 @@ fn cumsum_and_cumprod_match_reference_over_dims_layouts_dtypes() {
     for dt in ALL {
         let a = rand_of(&mut rng, &shape, dt);
         let va = values(&a);
-        let out_dt = if dt.is_floating_point() { dt } else { DType::I64 };
+        let out_dt = if dt.is_floating_point() {
+            dt
+        } else {
+            DType::I64
+        };
         for dim in -3isize..3 {
             let d = dim.rem_euclid(3) as usize;
             let want_sum = ref_scan(&va, &shape, d, 0.0, |a, x| a + x);
@@ -81,14 +91,20 @@ fn integer_scans_are_exact_in_i64() {
     assert_eq!(a.cumsum(0).to_vec::<i64>(), vec![200, 400, 600]);
     assert_eq!(a.cumprod(0).to_vec::<i64>(), vec![200, 40_000, 8_000_000]);
     let b = Array::from([i32::MAX, i32::MAX]);
-    assert_eq!(b.cumsum(0).to_vec::<i64>(), vec![i32::MAX as i64, 2 * i32::MAX as i64]);
+    assert_eq!(
+        b.cumsum(0).to_vec::<i64>(),
+        vec![i32::MAX as i64, 2 * i32::MAX as i64]
+    );
 }
 
 #[test]
 fn half_precision_accumulates_in_f32() {
     // 2048 + 1 + 1 in f16 arithmetic would stay at 2048 (spacing 2); accumulated in f32 the
     // running sum reaches 2050, which f16 represents exactly.
-    let a = Array::from_vec(vec![half::f16::from_f32(2048.0), half::f16::ONE, half::f16::ONE], &[3]);
+    let a = Array::from_vec(
+        vec![half::f16::from_f32(2048.0), half::f16::ONE, half::f16::ONE],
+        &[3],
+    );
     assert_eq!(values(&a.cumsum(0)), vec![2048.0, 2048.0, 2050.0]);
 }
 

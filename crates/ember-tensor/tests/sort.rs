@@ -39,7 +39,11 @@ fn key_cmp(a: f64, b: f64) -> Ordering {
 
 /// The line's (value, index) pairs, stably sorted.
 fn ref_sorted(line: &[f64], descending: bool) -> Vec<(f64, i64)> {
-    let mut v: Vec<(f64, i64)> = line.iter().enumerate().map(|(i, &x)| (x, i as i64)).collect();
+    let mut v: Vec<(f64, i64)> = line
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| (x, i as i64))
+        .collect();
     if descending {
         v.sort_by(|a, b| key_cmp(b.0, a.0));
     } else {
@@ -58,7 +62,11 @@ fn tied_data(rng: &mut TestRng, shape: &[usize], dtype: DType) -> Array {
     let v: Vec<f64> = (0..n)
         .map(|_| {
             let r = rng.below(12) as f64 - 4.0;
-            if dtype.is_floating_point() && r == 7.0 { f64::NAN } else { r / 2.0 }
+            if dtype.is_floating_point() && r == 7.0 {
+                f64::NAN
+            } else {
+                r / 2.0
+            }
         })
         .collect();
     let a = Array::from_vec(v, shape);
@@ -143,9 +151,15 @@ fn size_zero_size_one_and_zero_d() {
 
     let col = Array::from([[3i64], [1]]);
     let (v, i) = col.sort(1, false);
-    assert_eq!((v.to_vec::<i64>(), i.to_vec::<i64>()), (vec![3, 1], vec![0, 0]));
+    assert_eq!(
+        (v.to_vec::<i64>(), i.to_vec::<i64>()),
+        (vec![3, 1], vec![0, 0])
+    );
     let (v, i) = col.median_dim(1, false);
-    assert_eq!((v.shape(), v.to_vec::<i64>(), i.to_vec::<i64>()), (&[2][..], vec![3, 1], vec![0, 0]));
+    assert_eq!(
+        (v.shape(), v.to_vec::<i64>(), i.to_vec::<i64>()),
+        (&[2][..], vec![3, 1], vec![0, 0])
+    );
 
     let s = Array::scalar(2.5f64);
     for dim in [0, -1] {
@@ -203,7 +217,11 @@ fn topk_matches_reference_values_and_points_at_them() {
                                 assert_eq!(uniq.len(), k, "{ctx}");
                                 if !sorted {
                                     got.sort_by(|a, b| {
-                                        if largest { key_cmp(*b, *a) } else { key_cmp(*a, *b) }
+                                        if largest {
+                                            key_cmp(*b, *a)
+                                        } else {
+                                            key_cmp(*a, *b)
+                                        }
                                     });
                                 }
                                 assert!(got.iter().zip(&want).all(|(&g, &w)| same(g, w)), "{ctx}");
@@ -224,7 +242,10 @@ fn topk_nan_counts_as_largest() {
     assert!(v[0].is_nan() && v[1] == 3.0);
     assert_eq!(i.to_vec::<i64>(), vec![1, 2]);
     let (v, i) = a.topk(2, 0, false, true);
-    assert_eq!((v.to_vec::<f64>(), i.to_vec::<i64>()), (vec![1.0, 3.0], vec![0, 2]));
+    assert_eq!(
+        (v.to_vec::<f64>(), i.to_vec::<i64>()),
+        (vec![1.0, 3.0], vec![0, 2])
+    );
 }
 
 #[test]
@@ -300,7 +321,12 @@ fn median_of_all_is_the_lower_median() {
         }
     }
     assert_eq!(Array::from([1i64, 2, 3, 4]).median().item::<i64>(), 2);
-    assert!(Array::zeros(&[0], DType::F32).median().item::<f32>().is_nan());
+    assert!(
+        Array::zeros(&[0], DType::F32)
+            .median()
+            .item::<f32>()
+            .is_nan()
+    );
 }
 
 #[test]

@@ -168,13 +168,17 @@ fn scan<T: Element, A: Copy + Send + Sync, U: Element>(
     let lines = Lines::new(&xin, d);
     let (n, s) = (lines.len, lines.stride);
     let (out, _) = xin.with_slice(|a: &[T]| {
-        lines.run::<U, i64, ()>((n, 0), || (), |off, _, o, _| {
-            let mut acc = init;
-            for (j, o) in o.iter_mut().enumerate() {
-                acc = step(acc, a[off + j * s]);
-                *o = finish(acc);
-            }
-        })
+        lines.run::<U, i64, ()>(
+            (n, 0),
+            || (),
+            |off, _, o, _| {
+                let mut acc = init;
+                for (j, o) in o.iter_mut().enumerate() {
+                    acc = step(acc, a[off + j * s]);
+                    *o = finish(acc);
+                }
+            },
+        )
     });
     from_lines(out, &lines, d, n, x.shape())
 }
@@ -198,12 +202,7 @@ fn log_add_exp<F: num_traits::Float>(a: F, b: F) -> F {
 /// `cummax` (`max`) or `cummin` along `dim`. Ties take
 /// the later index and a NaN sticks (later NaNs move the index), as PyTorch does.
 #[track_caller]
-fn cum_extreme(
-    op: &str,
-    x: &Array,
-    dim: isize,
-    max: bool,
-) -> (Array, Array) {
+fn cum_extreme(op: &str, x: &Array, dim: isize, max: bool) -> (Array, Array) {
     let (xin, d) = lines_input(op, x, dim);
     let lines = Lines::new(&xin, d);
     let (n, s) = (lines.len, lines.stride);
@@ -254,7 +253,9 @@ impl Array {
     pub fn cumsum(&self, dim: isize) -> Array {
         let op = "cumsum";
         match self.dtype() {
-            DType::F32 => scan::<f32, f64, f32>(op, self, dim, 0.0, |a, v| a + v as f64, |a| a as f32),
+            DType::F32 => {
+                scan::<f32, f64, f32>(op, self, dim, 0.0, |a, v| a + v as f64, |a| a as f32)
+            }
             DType::F64 => scan::<f64, f64, f64>(op, self, dim, 0.0, |a, v| a + v, |a| a),
             DType::F16 => {
                 scan::<f16, f32, f16>(op, self, dim, 0.0, |a, v| a + v.to_f32(), f16::from_f32)
@@ -262,7 +263,9 @@ impl Array {
             DType::BF16 => {
                 scan::<bf16, f32, bf16>(op, self, dim, 0.0, |a, v| a + v.to_f32(), bf16::from_f32)
             }
-            d => dispatch!(d, T => scan::<T, i64, i64>(op, self, dim, 0, |a, v| a.wrapping_add(v.to_i64()), |a| a)),
+            d => {
+                dispatch!(d, T => scan::<T, i64, i64>(op, self, dim, 0, |a, v| a.wrapping_add(v.to_i64()), |a| a))
+            }
         }
     }
 
@@ -284,7 +287,9 @@ impl Array {
     pub fn cumprod(&self, dim: isize) -> Array {
         let op = "cumprod";
         match self.dtype() {
-            DType::F32 => scan::<f32, f64, f32>(op, self, dim, 1.0, |a, v| a * v as f64, |a| a as f32),
+            DType::F32 => {
+                scan::<f32, f64, f32>(op, self, dim, 1.0, |a, v| a * v as f64, |a| a as f32)
+            }
             DType::F64 => scan::<f64, f64, f64>(op, self, dim, 1.0, |a, v| a * v, |a| a),
             DType::F16 => {
                 scan::<f16, f32, f16>(op, self, dim, 1.0, |a, v| a * v.to_f32(), f16::from_f32)
@@ -292,7 +297,9 @@ impl Array {
             DType::BF16 => {
                 scan::<bf16, f32, bf16>(op, self, dim, 1.0, |a, v| a * v.to_f32(), bf16::from_f32)
             }
-            d => dispatch!(d, T => scan::<T, i64, i64>(op, self, dim, 1, |a, v| a.wrapping_mul(v.to_i64()), |a| a)),
+            d => {
+                dispatch!(d, T => scan::<T, i64, i64>(op, self, dim, 1, |a, v| a.wrapping_mul(v.to_i64()), |a| a))
+            }
         }
     }
 
@@ -316,10 +323,33 @@ impl Array {
         let op = "logcumsumexp";
         let ninf = f64::NEG_INFINITY;
         match self.dtype() {
-            DType::F32 => scan::<f32, f64, f32>(op, self, dim, ninf, |a, v| log_add_exp(v as f64, a), |a| a as f32),
-            DType::F64 => scan::<f64, f64, f64>(op, self, dim, ninf, |a, v| log_add_exp(v, a), |a| a),
-            DType::F16 => scan::<f16, f32, f16>(op, self, dim, f32::NEG_INFINITY, |a, v| log_add_exp(v.to_f32(), a), f16::from_f32),
-            DType::BF16 => scan::<bf16, f32, bf16>(op, self, dim, f32::NEG_INFINITY, |a, v| log_add_exp(v.to_f32(), a), bf16::from_f32),
+            DType::F32 => scan::<f32, f64, f32>(
+                op,
+                self,
+                dim,
+                ninf,
+                |a, v| log_add_exp(v as f64, a),
+                |a| a as f32,
+            ),
+            DType::F64 => {
+                scan::<f64, f64, f64>(op, self, dim, ninf, |a, v| log_add_exp(v, a), |a| a)
+            }
+            DType::F16 => scan::<f16, f32, f16>(
+                op,
+                self,
+                dim,
+                f32::NEG_INFINITY,
+                |a, v| log_add_exp(v.to_f32(), a),
+                f16::from_f32,
+            ),
+            DType::BF16 => scan::<bf16, f32, bf16>(
+                op,
+                self,
+                dim,
+                f32::NEG_INFINITY,
+                |a, v| log_add_exp(v.to_f32(), a),
+                bf16::from_f32,
+            ),
             d => panic!(
                 "logcumsumexp: not implemented for {d} arrays (shape {:?}); convert with \
                  .to_dtype(DType::F32) first",
