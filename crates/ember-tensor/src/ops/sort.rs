@@ -61,12 +61,10 @@ fn select_rank(
     let (v, i) = dispatch!(x.dtype(), T => {
         let (v, i) = xin.with_slice(|a: &[T]| {
             lines.run::<T, i64, Vec<(T, i64)>>((1, 1), Vec::new, |off, buf, ov, oi| {
-                if nan_wins {
-                    if let Some(j) = (0..n).find(|&j| is_nan(a[off + j * s])) {
-                        ov[0] = a[off + j * s];
-                        oi[0] = j as i64;
-                        return;
-                    }
+                if nan_wins && let Some(j) = (0..n).find(|&j| is_nan(a[off + j * s])) {
+                    ov[0] = a[off + j * s];
+                    oi[0] = j as i64;
+                    return;
                 }
                 read_line(buf, a, off, n, s);
                 let (_, &mut (v, i), _) =
