@@ -1,4 +1,4 @@
-//! Branch-free f32 `exp` and `tanh` that the compiler can vectorise.
+//! Branch-free f32 `exp`, `tanh` and `erf` that the compiler can vectorise.
 //!
 //! The standard library's `f32::exp` is a call into libm per element, which no compiler
 //! vectorises; these are written with selects instead of branches so a loop over a slice
@@ -56,6 +56,60 @@ pub(crate) fn tanh_f32(x: f32) -> f32 {
     r.copysign(x)
 }
 
+/// `erf(x)` for f32, branch-free. |x| < 1: the Taylor series `2/sqrt(pi) * sum (-1)^n x^(2n+1) /
+/// (n! (2n+1))` to n = 11 (truncation < 1e-9). 1 <= |x| < 4: `1 - e^(-x^2) g(x)` where
+/// `g(x) = erfc(x) e^(x^2)` is a degree-11 polynomial in `u = (x - 2.5) / 1.5`, a Chebyshev
+/// fit made with mpmath by `tools/fit_erf.py` (erf error < 4e-9). Beyond 4, erf is ±1 in f32.
+#[inline(always)]
+pub(crate) fn erf_f32(x: f32) -> f32 {
+    let a = x.abs();
+    let z = a * a;
+    // Coefficients 2/sqrt(pi) * (-1)^n / (n! (2n+1)), n = 0..=11.
+    const T: [f32; 12] = [
+        1.128_379_2,
+        -0.376_126_4,
+        0.112_837_92,
+        -0.026_866_17,
+        0.005_223_977_6,
+        -8.548_328e-4,
+        1.205_533_e-4,
+        -1.492_565_7e-5,
+        1.646_211_4e-6,
+        -1.636_584_2e-7,
+        1.480_719_3e-8,
+        -1.229_055_5e-9,
+    ];
+    let mut s = T[11];
+    for c in T[..11].iter().rev() {
+        s = s * z + c;
+    }
+    let small = a * s;
+    const G: [f32; 12] = [
+        0.210_806_36,
+        -0.111_521_005,
+        0.056_110_958,
+        -0.027_005_725,
+        0.012_484_036,
+        -0.005_567_333,
+        0.002_425_885,
+        -0.001_017_117_8,
+        3.678_686_7e-4,
+        -1.439_486e-4,
+        9.640_452e-5,
+        -3.692_872_4e-5,
+    ];
+    let u = (a.min(4.0) - 2.5) * (1.0 / 1.5);
+    let mut g = G[11];
+    for c in G[..11].iter().rev() {
+        g = g * u + c;
+    }
+    let large = 1.0 - exp_f32(-(a * a).min(16.0)) * g;
+    let r = if a < 1.0 { small } else { large };
+    let r = if a >= 4.0 { 1.0 } else { r };
+    let r = if x.is_nan() { x } else { r };
+    r.copysign(x)
+}
+
 /// exp and tanh with the fast f32 forms above and the standard library's f64 ones, so that one
 /// formula (`x.fexp()`) serves both in the element-wise macros.
 pub(crate) trait FastMath: Copy {
@@ -63,6 +117,8 @@ pub(crate) trait FastMath: Copy {
     fn fexp(self) -> Self;
     /// `tanh(x)`.
     fn ftanh(self) -> Self;
+    /// `erf(x)`.
+    fn ferf(self) -> Self;
 }
 
 impl FastMath for f32 {
@@ -74,6 +130,10 @@ impl FastMath for f32 {
     fn ftanh(self) -> f32 {
         tanh_f32(self)
     }
+    #[inline(always)]
+    fn ferf(self) -> f32 {
+        erf_f32(self)
+    }
 }
 
 impl FastMath for f64 {
@@ -84,6 +144,10 @@ impl FastMath for f64 {
     #[inline(always)]
     fn ftanh(self) -> f64 {
         self.tanh()
+    }
+    #[inline(always)]
+    fn ferf(self) -> f64 {
+        libm::erf(self)
     }
 }
 
@@ -149,6 +213,22 @@ mod tests {
         assert_eq!(exp_f32(f32::NEG_INFINITY), 0.0);
         assert!(exp_f32(f32::NAN).is_nan());
         assert!(exp_f32(88.7).is_finite());
+    }
+
+    #[test]
+    fn erf_is_within_2_ulp() {
+        let mut x = -5.0f32;
+        while x < 5.0 {
+            let want = libm::erf(x as f64) as f32;
+            assert!(ulps(erf_f32(x), want) <= 2, "erf({x}) = {} want {want}", erf_f32(x));
+            x += 0.000_731;
+        }
+        for x in [1e-6f32, -1e-3, 0.999_999, 1.000_001, 1e-30, 3.999, 4.0] {
+            let want = libm::erf(x as f64) as f32;
+            assert!(ulps(erf_f32(x), want) <= 2, "erf({x})");
+        }
+        assert!(erf_f32(f32::NAN).is_nan());
+        assert_eq!(erf_f32(f32::NEG_INFINITY), -1.0);
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //! | `binary.rs` | add, sub, mul, div, floor_divide, remainder, fmod, pow, maximum, minimum, atan2 |
 //! | `compare.rs` | eq, ne, lt, le, gt, ge, logical_*, where_, masked_fill, lerp, addcmul, addcdiv |
 //! | `reduce.rs` | sum, mean, prod, max/min, argmax, amax, var/std, norm, logsumexp, all, any, … |
-//! | `sort.rs`, `scan.rs` | sort, argsort, topk, kthvalue, median; cumsum, cumprod |
+//! | `sort.rs`, `scan.rs` | sort, argsort, topk, kthvalue, median; cumsum, cumprod, logcumsumexp, cummax, cummin |
 //! | `join.rs` | cat, stack, split, chunk, unbind, tile, repeat, flip, roll, pad, tril/triu |
 //! | `indexing.rs` | index_select, gather, scatter*, index_add, index_put, masked_select, … |
 //! | `linalg.rs`, `einsum.rs` | matmul, mm, bmm, dot, outer, addmm, baddbmm, einsum |

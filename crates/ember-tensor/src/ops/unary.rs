@@ -31,23 +31,6 @@ macro_rules! float_unary {
     };
 }
 
-/// `erf` in f32/f64 (the standard library has none; `libm` is the well-kept port of musl's).
-trait Erf {
-    fn erf_(self) -> Self;
-}
-impl Erf for f32 {
-    #[inline(always)]
-    fn erf_(self) -> f32 {
-        libm::erff(self)
-    }
-}
-impl Erf for f64 {
-    #[inline(always)]
-    fn erf_(self) -> f64 {
-        libm::erf(self)
-    }
-}
-
 float_unary! {
     /// `e^x` (`torch.exp`).
     ///
@@ -182,7 +165,7 @@ float_unary! {
     /// let e = ember_tensor::Array::from([1.0f64]).erf().item::<f64>();
     /// assert!((e - 0.8427007929497149).abs() < 1e-15);
     /// ```
-    erf => |x| x.erf_();
+    erf => |x| x.ferf();
 }
 
 /// Formulas that keep integer dtypes (neg, abs, rounding, relu…): one for floats, one for ints.
@@ -304,7 +287,7 @@ impl Array {
         } else {
             float_map1!(&x, |v| 0.5
                 * v
-                * (1.0 + (v * std::f64::consts::FRAC_1_SQRT_2 as F).erf_()))
+                * (1.0 + (v * std::f64::consts::FRAC_1_SQRT_2 as F).ferf()))
         }
     }
 
