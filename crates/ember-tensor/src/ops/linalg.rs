@@ -668,7 +668,7 @@ impl Array {
             self.shape(),
             other.shape()
         );
-        self.unsqueeze(1).mul(&other.unsqueeze(0))
+        self.unsqueeze(1).mul(other.unsqueeze(0))
     }
 
     /// `beta * self + alpha * (mat1 @ mat2)` (`torch.addmm`), `self` broadcast to the
