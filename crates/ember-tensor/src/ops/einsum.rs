@@ -205,8 +205,8 @@ fn contract(
 /// assert_eq!(einsum("ii", &[&a]).item::<f32>(), 5.0);                 // trace
 /// assert_eq!(einsum("ij->j", &[&a]).to_vec::<f32>(), vec![4.0, 6.0]); // column sums
 /// assert_eq!(einsum("ij", &[&a.t()]).to_vec::<f32>(), vec![1.0, 3.0, 2.0, 4.0]);
-/// let x = Array::ones(&[5, 2, 3], ember_tensor::DType::F32);
-/// assert_eq!(einsum("...ij,jk", &[&x, &b.narrow(0, 0, 2)]).shape(), &[5, 2, 2]);
+/// let x = Array::ones(&[5, 3, 2], ember_tensor::DType::F32);
+/// assert_eq!(einsum("...ij,jk", &[&x, &b]).shape(), &[5, 3, 2]);
 /// ```
 #[track_caller]
 pub fn einsum(equation: &str, operands: &[&Array]) -> Array {

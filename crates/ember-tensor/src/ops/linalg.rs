@@ -20,8 +20,9 @@ use crate::strided::Walk;
 /// threading threshold (48·48·256), where splitting starts to pay.
 const GEMM_PAR_MACS: usize = 48 * 48 * 256;
 /// A batch whose matrices each have fewer multiply-adds than this is parallelised over the
-/// batch (one single-threaded gemm per matrix) rather than inside each product: measured with
-/// the `bmm` bench ([64,128,64]@[64,64,128]: 1.3x faster over the batch on 2 threads).
+/// batch (one single-threaded gemm per matrix) rather than inside each product. The value is a
+/// first guess (the `bmm` row, 128·64·128 per matrix, falls under it); not yet tuned by
+/// measurement.
 const BATCH_PAR_MACS: usize = 256 * 256 * 256;
 
 /// A batch of matrix operands: element `(b, i, j)` of matrix `b` is at
