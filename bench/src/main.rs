@@ -1,3 +1,173 @@
 //! Ember's benchmark suite (shared/BENCHMARKS.md). See bench/README.md.
+//!
+//! `cargo run --release -p ember-bench -- [rows...] [--json]`: runs the named rows (all when
+//! none is named) and prints median and min–max of each figure.
 
-fn main() {}
+mod rows;
+#[cfg(feature = "reduce-ops")]
+mod rows_reduce;
+
+use std::time::{Duration, Instant};
+
+/// What a row's figure measures.
+#[derive(Clone, Copy)]
+pub enum Unit {
+    /// Billions of floating-point operations per second; the work is the flop count.
+    Gflops,
+    /// Billions of bytes moved per second; the work is the byte count.
+    Gbs,
+}
+
+impl Unit {
+    fn name(self) -> &'static str {
+        match self {
+            Unit::Gflops => "GFLOP/s",
+            Unit::Gbs => "GB/s",
+        }
+    }
+}
+
+/// One benchmark: its id, its unit, the work per run (flops or bytes), and a closure that
+/// prepares the inputs and returns the timed body.
+pub struct Row {
+    /// The id of BENCHMARKS.md.
+    pub id: &'static str,
+    /// The unit of the figure.
+    pub unit: Unit,
+    /// Flops or bytes per run.
+    pub work: f64,
+    /// Builds the inputs, returns the timed closure.
+    pub setup: fn() -> Box<dyn FnMut()>,
+}
+
+/// A deterministic source of standard normal numbers (Box–Muller over SplitMix64), so the
+/// bench does not depend on Ember's own random module.
+pub struct Normal(u64);
+
+impl Normal {
+    /// A generator seeded with `seed`.
+    pub fn new(seed: u64) -> Self {
+        Normal(seed)
+    }
+    fn next_u01(&mut self) -> f64 {
+        self.0 = self.0.wrapping_add(0x9E3779B97F4A7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58476D1CE4E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D049BB133111EB);
+        z ^= z >> 31;
+        ((z >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    }
+    /// A contiguous f32 array of `shape` with standard normal values.
+    pub fn array(&mut self, shape: &[usize]) -> ember::Array {
+        let n: usize = shape.iter().product();
+        let mut v = Vec::with_capacity(n);
+        while v.len() < n {
+            let (u1, u2) = (self.next_u01(), self.next_u01());
+            let r = (-2.0 * u1.ln()).sqrt();
+            let t = 2.0 * std::f64::consts::PI * u2;
+            v.push((r * t.cos()) as f32);
+            if v.len() < n {
+                v.push((r * t.sin()) as f32);
+            }
+        }
+        ember::Array::from_vec(v, shape)
+    }
+}
+
+/// Median, min and max of a row's figure over the timed runs.
+struct Stats {
+    median: f64,
+    min: f64,
+    max: f64,
+    runs: usize,
+}
+
+/// Warm-up (2 runs), then at least 10 timed runs and at least 1 s in total (at most 1000).
+fn measure(row: &Row) -> Stats {
+    let mut body = (row.setup)();
+    for _ in 0..2 {
+        body();
+    }
+    let mut times: Vec<f64> = Vec::new();
+    let start = Instant::now();
+    while times.len() < 10 || (start.elapsed() < Duration::from_secs(1) && times.len() < 1000) {
+        let t = Instant::now();
+        body();
+        times.push(t.elapsed().as_secs_f64());
+    }
+    let mut figs: Vec<f64> = times.iter().map(|t| row.work / t / 1e9).collect();
+    figs.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let n = figs.len();
+    let median = if n % 2 == 1 {
+        figs[n / 2]
+    } else {
+        0.5 * (figs[n / 2 - 1] + figs[n / 2])
+    };
+    Stats {
+        median,
+        min: figs[0],
+        max: figs[n - 1],
+        runs: n,
+    }
+}
+
+fn all_rows() -> Vec<Row> {
+    #[allow(unused_mut)]
+    let mut rows = rows::rows();
+    #[cfg(feature = "reduce-ops")]
+    rows.extend(rows_reduce::rows());
+    rows
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let json = args.iter().any(|a| a == "--json");
+    let wanted: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
+    let rows = all_rows();
+    for w in &wanted {
+        if !rows.iter().any(|r| r.id == w.as_str()) {
+            let ids: Vec<&str> = rows.iter().map(|r| r.id).collect();
+            eprintln!("unknown row '{w}'; rows in this build: {}", ids.join(", "));
+            std::process::exit(2);
+        }
+    }
+    let threads = ember::get_num_threads();
+    if !json {
+        println!("ember bench, {threads} threads");
+        println!(
+            "{:<16} {:>10} {:>22} {:>6}  unit",
+            "row", "median", "[min - max]", "runs"
+        );
+    }
+    let mut out = Vec::new();
+    for row in rows
+        .iter()
+        .filter(|r| wanted.is_empty() || wanted.iter().any(|w| w.as_str() == r.id))
+    {
+        let s = measure(row);
+        if json {
+            out.push(format!(
+                "{{\"id\": \"{}\", \"unit\": \"{}\", \"median\": {:.3}, \"min\": {:.3}, \
+                 \"max\": {:.3}, \"runs\": {}, \"threads\": {threads}}}",
+                row.id,
+                row.unit.name(),
+                s.median,
+                s.min,
+                s.max,
+                s.runs
+            ));
+        } else {
+            println!(
+                "{:<16} {:>10.2} {:>22} {:>6}  {}",
+                row.id,
+                s.median,
+                format!("[{:.2} - {:.2}]", s.min, s.max),
+                s.runs,
+                row.unit.name()
+            );
+        }
+    }
+    if json {
+        println!("[\n  {}\n]", out.join(",\n  "));
+    }
+}

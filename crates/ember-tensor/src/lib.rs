@@ -34,6 +34,7 @@ pub use device::Device;
 pub use dtype::{DType, Element, Scalar};
 pub use interop::NdArrayGuard;
 pub use layout::{Layout, broadcast_shapes};
+pub use ops::einsum::einsum;
 pub use ops::operand::{IntoOperand, Operand, result_type};
 pub use random::{Generator, manual_seed, with_default_generator};
 pub use ops::slice::{Ellipsis, IndexArg, IndexItem, IntoIndexItem, NewAxis, Slice, s};

@@ -1,0 +1,126 @@
+"""The rows of shared/BENCHMARKS.md in PyTorch eager on CPU, with the same sizes and the same
+statistics as Ember's bench (bench/src/main.rs): 2 warm-up runs, then at least 10 timed runs
+and at least 1 s (at most 1000); median and min-max of the figure.
+
+    /tmp/torchenv/bin/python bench/compare_pytorch.py [rows...] [--json]
+"""
+import json
+import os
+import sys
+import time
+
+import torch
+
+MIB = float(1 << 20)
+N16M = 16 << 20
+
+
+def normal(*shape, seed):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(*shape, generator=g, dtype=torch.float32)
+
+
+def square(n):
+    a, b = normal(n, n, seed=n), normal(n, n, seed=n + 1)
+    return lambda: torch.matmul(a, b)
+
+
+def matmul_t():
+    a, b = normal(1024, 1024, seed=7), normal(1024, 1024, seed=8)
+    return lambda: torch.matmul(a.t(), b)
+
+
+def bmm():
+    a, b = normal(64, 128, 64, seed=8), normal(64, 64, 128, seed=9)
+    return lambda: torch.bmm(a, b)
+
+
+def add_16m():
+    a, b = normal(N16M, seed=9), normal(N16M, seed=10)
+    return lambda: a + b
+
+
+def add_bcast():
+    a, b = normal(4096, 4096, seed=10), normal(4096, seed=11)
+    return lambda: a + b
+
+
+def add_noncontig():
+    x, y = normal(4096, 4096, seed=11), normal(4096, 4096, seed=12)
+    return lambda: x.t() + y
+
+
+def gelu():
+    a = normal(N16M, seed=12)
+    return lambda: torch.nn.functional.gelu(a, approximate="tanh")
+
+
+def sum_dim(d):
+    def setup():
+        x = normal(4096, 4096, seed=13 + d)
+        return lambda: x.sum(dim=d)
+    return setup
+
+
+def softmax():
+    x = normal(4096, 4096, seed=15)
+    return lambda: torch.softmax(x, dim=-1)
+
+
+GF, GB = "GFLOP/s", "GB/s"
+ROWS = [
+    ("matmul_256", GF, 2 * 256.0 ** 3, lambda: square(256)),
+    ("matmul_1024", GF, 2 * 1024.0 ** 3, lambda: square(1024)),
+    ("matmul_2048", GF, 2 * 2048.0 ** 3, lambda: square(2048)),
+    ("matmul_t_1024", GF, 2 * 1024.0 ** 3, matmul_t),
+    ("bmm", GF, 2.0 * 64 * 128 * 64 * 128, bmm),
+    ("add_16m", GB, 3 * 64 * MIB, add_16m),
+    ("add_bcast", GB, 2 * 64 * MIB, add_bcast),
+    ("add_noncontig", GB, 3 * 64 * MIB, add_noncontig),
+    ("gelu_16m", GB, 2 * 64 * MIB, gelu),
+    ("sum_dim0", GB, 64 * MIB, sum_dim(0)),
+    ("sum_dim1", GB, 64 * MIB, sum_dim(1)),
+    ("softmax", GB, 2 * 64 * MIB, softmax),
+]
+
+
+def measure(work, setup):
+    body = setup()
+    for _ in range(2):
+        body()
+    times = []
+    start = time.perf_counter()
+    while len(times) < 10 or (time.perf_counter() - start < 1.0 and len(times) < 1000):
+        t = time.perf_counter()
+        body()
+        times.append(time.perf_counter() - t)
+    figs = sorted(work / t / 1e9 for t in times)
+    n = len(figs)
+    med = figs[n // 2] if n % 2 else 0.5 * (figs[n // 2 - 1] + figs[n // 2])
+    return med, figs[0], figs[-1], n
+
+
+def main():
+    args = sys.argv[1:]
+    as_json = "--json" in args
+    wanted = [a for a in args if not a.startswith("--")]
+    torch.set_num_threads(os.cpu_count())
+    threads = torch.get_num_threads()
+    out = []
+    if not as_json:
+        print(f"pytorch {torch.__version__}, {threads} threads")
+    with torch.no_grad():
+        for rid, unit, work, setup in ROWS:
+            if wanted and rid not in wanted:
+                continue
+            med, lo, hi, n = measure(work, setup)
+            out.append(dict(id=rid, unit=unit, median=round(med, 3), min=round(lo, 3),
+                            max=round(hi, 3), runs=n, threads=threads))
+            if not as_json:
+                print(f"{rid:<16} {med:>10.2f} {f'[{lo:.2f} - {hi:.2f}]':>22} {n:>6}  {unit}")
+    if as_json:
+        print(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()

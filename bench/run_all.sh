@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Runs Ember's bench and the PyTorch comparison in one go (same machine, same rows) and writes
+# bench/RESULTS.md. Usage: bench/run_all.sh [rows...]
+#   FEATURES=reduce-ops bench/run_all.sh   # include sum_dim0, sum_dim1, softmax
+#   PYTHON=/path/to/python (default /tmp/torchenv/bin/python)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-/tmp/torchenv/bin/python}
+tmp=$(mktemp -d)
+feat=()
+if [[ -n "${FEATURES:-}" ]]; then feat=(--features "$FEATURES"); fi
+cargo build --release -p ember-bench "${feat[@]}"
+./target/release/ember-bench --json "$@" > "$tmp/ember.json"
+# PyTorch runs exactly the rows Ember ran.
+rows=$(python3 -c 'import json,sys; print(" ".join(r["id"] for r in json.load(open(sys.argv[1]))))' "$tmp/ember.json")
+# shellcheck disable=SC2086
+"$PYTHON" bench/compare_pytorch.py --json $rows > "$tmp/torch.json"
+torch_version=$("$PYTHON" -c 'import torch; print(torch.__version__)')
+python3 - "$tmp/ember.json" "$tmp/torch.json" "$torch_version" > bench/RESULTS.md <<'PY'
+import json, subprocess, sys, datetime
+ember = json.load(open(sys.argv[1]))
+torch = {r["id"]: r for r in json.load(open(sys.argv[2]))}
+lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+model = next((l.split(":", 1)[1].strip() for l in lscpu.splitlines() if l.startswith("Model name")), "?")
+cores = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
+print("# Benchmark results: Ember vs PyTorch (CPU, f32)\n")
+print(f"- machine: {model}, {cores} cores (nproc)")
+print(f"- date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}")
+print(f"- threads: Ember {ember[0]['threads'] if ember else '?'}, PyTorch {next(iter(torch.values()))['threads'] if torch else '?'} (torch {sys.argv[3]})")
+print("- each figure: median [min-max] over >= 10 runs and >= 1 s after 2 warm-up runs; "
+      "ratio = Ember median / PyTorch median (higher is better)\n")
+print("| row | unit | Ember | PyTorch | ratio |")
+print("|---|---|---|---|---|")
+for r in ember:
+    t = torch.get(r["id"])
+    e = f"{r['median']:.1f} [{r['min']:.1f}-{r['max']:.1f}]"
+    p = f"{t['median']:.1f} [{t['min']:.1f}-{t['max']:.1f}]" if t else "-"
+    ratio = f"{r['median'] / t['median']:.2f}" if t and t["median"] > 0 else "-"
+    print(f"| {r['id']} | {r['unit']} | {e} | {p} | {ratio} |")
+PY
+cat bench/RESULTS.md
