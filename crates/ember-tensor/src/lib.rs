@@ -32,9 +32,9 @@ pub use array::Array;
 pub use device::Device;
 pub use dtype::{DType, Element, Scalar};
 pub use layout::{Layout, broadcast_shapes};
+pub use ops::operand::{IntoOperand, Operand, result_type};
 pub use ops::pad::PadMode;
 pub use ops::scatter::ScatterReduce;
-pub use ops::operand::{IntoOperand, Operand, result_type};
 pub use storage::Storage;
 pub use threads::{get_num_threads, set_num_threads};
 

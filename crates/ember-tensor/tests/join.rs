@@ -66,7 +66,10 @@ fn cat_promotes_and_skips_legacy_empty() {
 #[should_panic(expected = "cat: sizes of arrays must match except in dimension 0")]
 fn cat_shape_mismatch_panics() {
     Array::cat(
-        &[&Array::zeros(&[2, 3], DType::F32), &Array::zeros(&[2, 2], DType::F32)],
+        &[
+            &Array::zeros(&[2, 3], DType::F32),
+            &Array::zeros(&[2, 2], DType::F32),
+        ],
         0,
     );
 }
@@ -108,7 +111,10 @@ fn stack_matches_reference() {
 #[should_panic(expected = "stack: expects each array to be of equal size")]
 fn stack_shape_mismatch_panics() {
     Array::stack(
-        &[&Array::zeros(&[2], DType::F32), &Array::zeros(&[3], DType::F32)],
+        &[
+            &Array::zeros(&[2], DType::F32),
+            &Array::zeros(&[3], DType::F32),
+        ],
         0,
     );
 }
@@ -192,9 +198,15 @@ fn repeat_interleave_matches_reference() {
     for (_, x) in layouts(&a) {
         let r = x.repeat_interleave(2, Some(-1));
         assert_eq!(r.shape(), &[2, 6]);
-        assert_eq!(values(&r), reference(&a, &[2, 6], |ix| vec![ix[0], ix[1] / 2]));
+        assert_eq!(
+            values(&r),
+            reference(&a, &[2, 6], |ix| vec![ix[0], ix[1] / 2])
+        );
         let r = x.repeat_interleave(3, Some(0));
-        assert_eq!(values(&r), reference(&a, &[6, 3], |ix| vec![ix[0] / 3, ix[1]]));
+        assert_eq!(
+            values(&r),
+            reference(&a, &[6, 3], |ix| vec![ix[0] / 3, ix[1]])
+        );
         let r = x.repeat_interleave(2, None);
         assert_eq!(r.shape(), &[12]);
         let va = values(&a);
@@ -214,7 +226,13 @@ fn flip_matches_reference() {
                 let nd: Vec<usize> = dims.iter().map(|&d| d.rem_euclid(3) as usize).collect();
                 let want = reference(&a, &[2, 3, 4], |ix| {
                     (0..3)
-                        .map(|d| if nd.contains(&d) { [2, 3, 4][d] - 1 - ix[d] } else { ix[d] })
+                        .map(|d| {
+                            if nd.contains(&d) {
+                                [2, 3, 4][d] - 1 - ix[d]
+                            } else {
+                                ix[d]
+                            }
+                        })
                         .collect()
                 });
                 assert_eq!(values(&r), want, "{dims:?}");
@@ -222,7 +240,10 @@ fn flip_matches_reference() {
             }
         }
     }
-    assert_eq!(Array::zeros(&[0, 3], DType::F32).flip(&[0]).shape(), &[0, 3]);
+    assert_eq!(
+        Array::zeros(&[0, 3], DType::F32).flip(&[0]).shape(),
+        &[0, 3]
+    );
     assert_eq!(Array::scalar(2i64).flip(&[]).item::<i64>(), 2);
 }
 
@@ -246,11 +267,20 @@ fn roll_matches_reference() {
         // Flattened roll.
         let r = x.roll(&[5], &[]);
         let va = values(&a);
-        assert_eq!(values(&r), (0..12).map(|i| va[md(i, 5, 12)]).collect::<Vec<_>>());
+        assert_eq!(
+            values(&r),
+            (0..12).map(|i| va[md(i, 5, 12)]).collect::<Vec<_>>()
+        );
         // A dim twice: shifts add up.
-        assert_eq!(values(&x.roll(&[1, 1], &[1, 1])), values(&x.roll(&[2], &[1])));
+        assert_eq!(
+            values(&x.roll(&[1, 1], &[1, 1])),
+            values(&x.roll(&[2], &[1]))
+        );
     }
-    assert_eq!(Array::zeros(&[0, 2], DType::F32).roll(&[1], &[0]).shape(), &[0, 2]);
+    assert_eq!(
+        Array::zeros(&[0, 2], DType::F32).roll(&[1], &[0]).shape(),
+        &[0, 2]
+    );
 }
 
 #[test]
@@ -271,8 +301,10 @@ fn pad_modes_match_reference() {
         let i = if i < 0 { -i } else { i };
         (if i >= n { 2 * (n - 1) - i } else { i }) as usize
     };
-    let replicate = |p: usize, l: usize, n: usize| (p as isize - l as isize).clamp(0, n as isize - 1) as usize;
-    let circular = |p: usize, l: usize, n: usize| (p as isize - l as isize).rem_euclid(n as isize) as usize;
+    let replicate =
+        |p: usize, l: usize, n: usize| (p as isize - l as isize).clamp(0, n as isize - 1) as usize;
+    let circular =
+        |p: usize, l: usize, n: usize| (p as isize - l as isize).rem_euclid(n as isize) as usize;
     type Map = fn(usize, usize, usize) -> usize;
     for (mode, f) in [
         (PadMode::Reflect, reflect as Map),

@@ -80,8 +80,7 @@ impl Array {
         let mut shape: Dims = first.shape().into();
         shape[d] = 0;
         for &(i, a) in &kept {
-            let ok = a.ndim() == nd
-                && (0..nd).all(|k| k == d || a.shape()[k] == first.shape()[k]);
+            let ok = a.ndim() == nd && (0..nd).all(|k| k == d || a.shape()[k] == first.shape()[k]);
             assert!(
                 ok,
                 "cat: sizes of arrays must match except in dimension {d}: array 0 has shape \
@@ -167,7 +166,11 @@ impl Array {
             "split: split size can only be 0 if dimension size is 0, but got dimension {d} of \
              size {n}"
         );
-        let count = if size == 0 { 1 } else { n.div_ceil(size).max(1) };
+        let count = if size == 0 {
+            1
+        } else {
+            n.div_ceil(size).max(1)
+        };
         (0..count)
             .map(|i| {
                 let start = (i * size).min(n);

@@ -11,8 +11,7 @@ use crate::Array;
 use crate::dtype::{Element, Scalar};
 use crate::layout::{Dims, contiguous_strides, normalize_dim};
 use crate::ops::indexing::{
-    check_index_dtype, check_index_shape, check_mask_dtype, in_bounds, strides_without,
-    wrap_index,
+    check_index_dtype, check_index_shape, check_mask_dtype, in_bounds, strides_without, wrap_index,
 };
 use crate::ops::map::{broadcast_all, broadcast_strides, check_writable};
 use crate::strided::Walk;
@@ -601,7 +600,11 @@ impl Array {
             shape.as_slice()
         );
         let vs = broadcast_strides(&values.layout, &shape);
-        let walk = Walk::new(&shape, [&dst_strides, &b_strides, &vs], [0, 0, values.storage_offset()]);
+        let walk = Walk::new(
+            &shape,
+            [&dst_strides, &b_strides, &vs],
+            [0, 0, values.storage_offset()],
+        );
         crate::dispatch!(self.dtype(), T => {
             self.with_slice_mut(|d: &mut [T]| values.with_slice(|s: &[T]| {
                 walk.for_each_run(0, walk.numel(), |[od, ob, ov], len, [sd, sb, sv]| {
