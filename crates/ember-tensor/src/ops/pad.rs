@@ -50,7 +50,7 @@ impl Array {
     pub fn pad(&self, pads: &[usize], mode: PadMode, value: f64) -> Array {
         let nd = self.ndim();
         assert!(
-            pads.len() % 2 == 0,
+            pads.len().is_multiple_of(2),
             "pad: the padding length must be divisible by 2, got pads {pads:?}"
         );
         assert!(
