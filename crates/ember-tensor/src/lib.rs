@@ -36,8 +36,10 @@ pub use interop::NdArrayGuard;
 pub use layout::{Layout, broadcast_shapes};
 pub use ops::einsum::einsum;
 pub use ops::operand::{IntoOperand, Operand, result_type};
-pub use random::{Generator, manual_seed, with_default_generator};
+pub use ops::pad::PadMode;
+pub use ops::scatter::ScatterReduce;
 pub use ops::slice::{Ellipsis, IndexArg, IndexItem, IntoIndexItem, NewAxis, Slice, s};
+pub use random::{Generator, manual_seed, with_default_generator};
 pub use storage::Storage;
 pub use threads::{get_num_threads, set_num_threads};
 

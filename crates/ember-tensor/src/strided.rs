@@ -37,7 +37,8 @@ impl<const N: usize> Walk<N> {
             if shape[d] == 1 {
                 continue;
             }
-            if !sh.is_empty() && (0..N).all(|k| *st[k].last().unwrap() == strides[k][d] * shape[d]) {
+            if !sh.is_empty() && (0..N).all(|k| *st[k].last().unwrap() == strides[k][d] * shape[d])
+            {
                 *sh.last_mut().unwrap() *= shape[d];
                 for k in 0..N {
                     *st[k].last_mut().unwrap() = strides[k][d];
@@ -148,14 +149,16 @@ pub(crate) fn fill_runs<U: Send, const N: usize>(
             pos += len;
         });
     } else {
-        out.par_chunks_mut(PAR_GRAIN).enumerate().for_each(|(c, chunk)| {
-            let start = c * PAR_GRAIN;
-            let mut pos = 0;
-            walk.for_each_run(start, start + chunk.len(), |offs, len, st| {
-                kernel(&mut chunk[pos..pos + len], offs, st);
-                pos += len;
+        out.par_chunks_mut(PAR_GRAIN)
+            .enumerate()
+            .for_each(|(c, chunk)| {
+                let start = c * PAR_GRAIN;
+                let mut pos = 0;
+                walk.for_each_run(start, start + chunk.len(), |offs, len, st| {
+                    kernel(&mut chunk[pos..pos + len], offs, st);
+                    pos += len;
+                });
             });
-        });
     }
 }
 
@@ -240,9 +243,13 @@ fn fill_tiles<U: Send, const N: usize>(
         }
     };
     if out.len() < PAR_THRESHOLD || rayon::current_num_threads() == 1 {
-        out.chunks_mut(TILE_ROWS * cols).enumerate().for_each(|(b, c)| block(b, c));
+        out.chunks_mut(TILE_ROWS * cols)
+            .enumerate()
+            .for_each(|(b, c)| block(b, c));
     } else {
-        out.par_chunks_mut(TILE_ROWS * cols).enumerate().for_each(|(b, c)| block(b, c));
+        out.par_chunks_mut(TILE_ROWS * cols)
+            .enumerate()
+            .for_each(|(b, c)| block(b, c));
     }
 }
 

@@ -26,7 +26,8 @@ pub(crate) fn exp_f32(x: f32) -> f32 {
         + r * (1.0
             + r * (0.5
                 + r * (1.0 / 6.0
-                    + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));
+                    + r * (1.0 / 24.0
+                        + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));
     // 2^n as 2^(n/2) * 2^(n - n/2): both factors stay normal for n in [-126, 128].
     let n1 = ni >> 1;
     let s1 = f32::from_bits(((n1 + 127) as u32) << 23);
@@ -48,7 +49,8 @@ pub(crate) fn tanh_f32(x: f32) -> f32 {
             + z * (-1.0 / 3.0
                 + z * (2.0 / 15.0
                     + z * (-17.0 / 315.0
-                        + z * (62.0 / 2835.0 + z * (-1382.0 / 155_925.0 + z * (21844.0 / 6_081_075.0)))))));
+                        + z * (62.0 / 2835.0
+                            + z * (-1382.0 / 155_925.0 + z * (21844.0 / 6_081_075.0)))))));
     let e = exp_f32(2.0 * a.min(40.0));
     let large = 1.0 - 2.0 / (e + 1.0);
     let r = if a < 0.4 { small } else { large };
@@ -205,7 +207,11 @@ mod tests {
         let mut x = -87.0f32;
         while x < 88.7 {
             let want = (x as f64).exp() as f32;
-            assert!(ulps(exp_f32(x), want) <= 2, "exp({x}) = {} want {want}", exp_f32(x));
+            assert!(
+                ulps(exp_f32(x), want) <= 2,
+                "exp({x}) = {} want {want}",
+                exp_f32(x)
+            );
             x += 0.0137;
         }
         assert_eq!(exp_f32(0.0), 1.0);
@@ -220,7 +226,11 @@ mod tests {
         let mut x = -5.0f32;
         while x < 5.0 {
             let want = libm::erf(x as f64) as f32;
-            assert!(ulps(erf_f32(x), want) <= 2, "erf({x}) = {} want {want}", erf_f32(x));
+            assert!(
+                ulps(erf_f32(x), want) <= 2,
+                "erf({x}) = {} want {want}",
+                erf_f32(x)
+            );
             x += 0.000_731;
         }
         for x in [1e-6f32, -1e-3, 0.999_999, 1.000_001, 1e-30, 3.999, 4.0] {
@@ -236,7 +246,11 @@ mod tests {
         let mut x = -12.0f32;
         while x < 12.0 {
             let want = (x as f64).tanh() as f32;
-            assert!(ulps(tanh_f32(x), want) <= 3, "tanh({x}) = {} want {want}", tanh_f32(x));
+            assert!(
+                ulps(tanh_f32(x), want) <= 3,
+                "tanh({x}) = {} want {want}",
+                tanh_f32(x)
+            );
             x += 0.00731;
         }
         for x in [1e-6f32, -1e-3, 0.3999, 0.4001, 1e-30] {

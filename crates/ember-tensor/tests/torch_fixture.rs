@@ -19,15 +19,35 @@ fn dtype_of(name: &str) -> DType {
 }
 
 fn decode(v: &Value) -> Array {
-    let shape: Vec<usize> = v["shape"].as_array().unwrap().iter().map(|s| s.as_u64().unwrap() as usize).collect();
+    let shape: Vec<usize> = v["shape"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_u64().unwrap() as usize)
+        .collect();
     let data = v["data"].as_array().unwrap();
     let dtype = dtype_of(v["dtype"].as_str().unwrap());
     let a = match dtype {
-        DType::Bool => Array::from_vec(data.iter().map(|x| x.as_bool().unwrap()).collect::<Vec<bool>>(), &shape),
-        DType::I64 | DType::I32 | DType::U8 => {
-            Array::from_vec(data.iter().map(|x| x.as_i64().unwrap()).collect::<Vec<i64>>(), &shape).to_dtype(dtype)
-        }
-        _ => Array::from_vec(data.iter().map(|x| x.as_f64().unwrap()).collect::<Vec<f64>>(), &shape).to_dtype(dtype),
+        DType::Bool => Array::from_vec(
+            data.iter()
+                .map(|x| x.as_bool().unwrap())
+                .collect::<Vec<bool>>(),
+            &shape,
+        ),
+        DType::I64 | DType::I32 | DType::U8 => Array::from_vec(
+            data.iter()
+                .map(|x| x.as_i64().unwrap())
+                .collect::<Vec<i64>>(),
+            &shape,
+        )
+        .to_dtype(dtype),
+        _ => Array::from_vec(
+            data.iter()
+                .map(|x| x.as_f64().unwrap())
+                .collect::<Vec<f64>>(),
+            &shape,
+        )
+        .to_dtype(dtype),
     };
     if v["layout"].as_str() == Some("transposed") && a.ndim() >= 2 {
         let t = a.transpose(0, -1).contiguous().transpose(0, -1);
@@ -38,13 +58,25 @@ fn decode(v: &Value) -> Array {
 }
 
 fn dims(v: &Value) -> Vec<isize> {
-    v.as_array().unwrap().iter().map(|d| d.as_i64().unwrap() as isize).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_i64().unwrap() as isize)
+        .collect()
 }
 fn usizes(v: &Value) -> Vec<usize> {
-    v.as_array().unwrap().iter().map(|d| d.as_u64().unwrap() as usize).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_u64().unwrap() as usize)
+        .collect()
 }
 fn p_of(v: &Value) -> f64 {
-    if v.as_str() == Some("inf") { f64::INFINITY } else { v.as_f64().unwrap() }
+    if v.as_str() == Some("inf") {
+        f64::INFINITY
+    } else {
+        v.as_f64().unwrap()
+    }
 }
 
 fn run(op: &str, x: &[Array], a: &Value) -> Vec<Array> {
@@ -126,7 +158,9 @@ fn run(op: &str, x: &[Array], a: &Value) -> Vec<Array> {
         "cumprod" => one(x[0].cumprod(i("dim"))),
         "sort" => pair(x[0].sort(i("dim"), b("descending"))),
         "topk" => pair(x[0].topk(a["k"].as_u64().unwrap() as usize, i("dim"), true, true)),
-        "kthvalue" => pair(x[0].kthvalue(a["k"].as_u64().unwrap() as usize, i("dim"), b("keepdim"))),
+        "kthvalue" => {
+            pair(x[0].kthvalue(a["k"].as_u64().unwrap() as usize, i("dim"), b("keepdim")))
+        }
         "median_dim" => pair(x[0].median_dim(i("dim"), b("keepdim"))),
         "norm" => one(x[0].norm(p_of(&a["p"]))),
         "norm_dim" => one(x[0].norm_dim(p_of(&a["p"]), &dims(&a["dims"]), b("keepdim"))),
@@ -141,7 +175,9 @@ fn run(op: &str, x: &[Array], a: &Value) -> Vec<Array> {
         "triu" => one(x[0].triu(a["diagonal"].as_i64().unwrap())),
         "repeat" => one(x[0].repeat(&usizes(&a["repeats"]))),
         "tile" => one(x[0].tile(&usizes(&a["reps"]))),
-        "repeat_interleave" => one(x[0].repeat_interleave(a["repeats"].as_u64().unwrap() as usize, Some(i("dim")))),
+        "repeat_interleave" => {
+            one(x[0].repeat_interleave(a["repeats"].as_u64().unwrap() as usize, Some(i("dim"))))
+        }
         "index_select" => one(x[0].index_select(i("dim"), &x[1])),
         "gather" => one(x[0].gather(i("dim"), &x[1])),
         "scatter_add" => one(x[0].scatter_add(i("dim"), &x[1], &x[2])),
@@ -160,7 +196,11 @@ fn run(op: &str, x: &[Array], a: &Value) -> Vec<Array> {
             one(ember_tensor::einsum(a["eq"].as_str().unwrap(), &ops))
         }
         "diagonal" => one(x[0].diagonal(a["offset"].as_i64().unwrap(), i("dim1"), i("dim2"))),
-        "unfold" => one(x[0].unfold(i("dim"), a["size"].as_u64().unwrap() as usize, a["step"].as_u64().unwrap() as usize)),
+        "unfold" => one(x[0].unfold(
+            i("dim"),
+            a["size"].as_u64().unwrap() as usize,
+            a["step"].as_u64().unwrap() as usize,
+        )),
         "softmax" => {
             let m = x[0].amax(&[-1], true);
             let e = x[0].sub(&m).exp();
@@ -172,7 +212,11 @@ fn run(op: &str, x: &[Array], a: &Value) -> Vec<Array> {
 
 #[test]
 fn every_fixture_case_matches_pytorch() {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/torch_ops.json")).unwrap();
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/torch_ops.json"
+    ))
+    .unwrap();
     let fixture: Value = serde_json::from_str(&text).unwrap();
     let cases = fixture["cases"].as_array().unwrap();
     let mut ops = std::collections::BTreeSet::new();
@@ -181,7 +225,12 @@ fn every_fixture_case_matches_pytorch() {
         ops.insert(op);
         let inputs: Vec<Array> = c["inputs"].as_array().unwrap().iter().map(decode).collect();
         let got = run(op, &inputs, &c["args"]);
-        let want: Vec<Array> = c["outputs"].as_array().unwrap().iter().map(decode).collect();
+        let want: Vec<Array> = c["outputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(decode)
+            .collect();
         assert_eq!(got.len(), want.len(), "case {n} ({op}): number of outputs");
         for (k, (g, w)) in got.iter().zip(&want).enumerate() {
             assert_eq!(g.shape(), w.shape(), "case {n} ({op}) output {k}: shape");
@@ -189,8 +238,14 @@ fn every_fixture_case_matches_pytorch() {
             let (gv, wv) = (values(g), values(w));
             // f32 relative 1e-6, with an absolute floor of 1e-6 for results near zero.
             for (j, (&x, &y)) in gv.iter().zip(&wv).enumerate() {
-                let ok = (x.is_nan() && y.is_nan()) || x == y || (x - y).abs() <= 1e-6 * y.abs().max(1.0);
-                assert!(ok, "case {n} ({op}) output {k} element {j}: ember {x}, pytorch {y}\n{:?}\nvs\n{:?}", gv, wv);
+                let ok = (x.is_nan() && y.is_nan())
+                    || x == y
+                    || (x - y).abs() <= 1e-6 * y.abs().max(1.0);
+                assert!(
+                    ok,
+                    "case {n} ({op}) output {k} element {j}: ember {x}, pytorch {y}\n{:?}\nvs\n{:?}",
+                    gv, wv
+                );
             }
         }
     }

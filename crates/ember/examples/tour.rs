@@ -13,13 +13,20 @@ fn main() {
 
     // Views share memory: writing through a transpose changes `x`.
     let xt = x.t();
-    println!("x.t() is a view: shares storage = {}, strides = {:?}", xt.shares_storage(&x), xt.strides());
+    println!(
+        "x.t() is a view: shares storage = {}, strides = {:?}",
+        xt.shares_storage(&x),
+        xt.strides()
+    );
     xt.select(0, 0).fill_(-1.0);
     println!("after x.t()[0].fill_(-1):\n{x}");
 
     // A view that is impossible explains itself; reshape copies instead.
     let flat = xt.reshape(&[12]);
-    println!("x.t().reshape([12]) copies: shares storage = {}", flat.shares_storage(&x));
+    println!(
+        "x.t().reshape([12]) copies: shares storage = {}",
+        flat.shares_storage(&x)
+    );
 
     // Broadcasting and PyTorch's type promotion.
     let col = Array::from([[1i64], [2], [3]]);
@@ -38,7 +45,11 @@ fn main() {
     let a = Array::randn(&[64, 128], DType::F32);
     let b = Array::randn(&[128, 32], DType::F32);
     let c = a.matmul(&b);
-    println!("[64,128] @ [128,32] -> {:?}, mean {:.4}", c.shape(), c.mean().item::<f32>());
+    println!(
+        "[64,128] @ [128,32] -> {:?}, mean {:.4}",
+        c.shape(),
+        c.mean().item::<f32>()
+    );
 
     // Indexing with ranges and steps.
     use ember::ops::slice::s;

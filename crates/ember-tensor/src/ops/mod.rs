@@ -11,8 +11,8 @@
 //! | `compare.rs` | eq, ne, lt, le, gt, ge, logical_*, where_, masked_fill, lerp, addcmul, addcdiv |
 //! | `reduce.rs` | sum, mean, prod, max/min, argmax, amax, var/std, norm, logsumexp, all, any, … |
 //! | `sort.rs`, `scan.rs` | sort, argsort, topk, kthvalue, median; cumsum, cumprod, logcumsumexp, cummax, cummin |
-//! | `join.rs` | cat, stack, split, chunk, unbind, tile, repeat, flip, roll, pad, tril/triu |
-//! | `indexing.rs` | index_select, gather, scatter*, index_add, index_put, masked_select, … |
+//! | `join.rs`, `pad.rs` | cat, stack, split, chunk, unbind, tile, repeat, flip, roll, tril/triu; pad |
+//! | `indexing.rs`, `scatter.rs` | index_select, gather, take, masked_select, nonzero, one_hot, bincount; scatter*, index_add, index_put, masked_scatter |
 //! | `linalg.rs`, `einsum.rs` | matmul, mm, bmm, dot, outer, addmm, baddbmm, einsum |
 //! | `map.rs` | the element-wise engines all of the above are built on |
 
@@ -27,8 +27,10 @@ pub(crate) mod macros;
 pub(crate) mod map;
 pub mod operand;
 pub(crate) mod operators;
+pub(crate) mod pad;
 pub(crate) mod reduce;
 pub(crate) mod scan;
+pub(crate) mod scatter;
 pub mod slice;
 pub(crate) mod sort;
 pub(crate) mod unary;

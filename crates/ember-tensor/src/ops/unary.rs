@@ -281,7 +281,8 @@ impl Array {
         let x = as_float(self);
         if approximate {
             float_map1!(&x, |v| {
-                let k = std::f64::consts::FRAC_2_SQRT_PI as F * std::f64::consts::FRAC_1_SQRT_2 as F; // sqrt(2/pi)
+                let k =
+                    std::f64::consts::FRAC_2_SQRT_PI as F * std::f64::consts::FRAC_1_SQRT_2 as F; // sqrt(2/pi)
                 0.5 * v * (1.0 + (k * (v + 0.044715 * v * v * v)).ftanh())
             })
         } else {
