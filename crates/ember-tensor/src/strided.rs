@@ -405,3 +405,13 @@ mod tests {
         assert_eq!(offsets_of(&w, 0, 6), vec![0, 1, 2, 0, 1, 2]);
     }
 }
+
+// --- added for reductions ---
+
+impl<const N: usize> Walk<N> {
+    /// `Some(strides)` when the walk is one run (all dims merged), so a kernel can skip the
+    /// per-run bookkeeping: the elements are at `offsets[k] + i * strides[k]`.
+    pub(crate) fn single_run(&self) -> Option<[usize; N]> {
+        (self.shape.len() == 1).then(|| std::array::from_fn(|k| self.strides[k][0]))
+    }
+}

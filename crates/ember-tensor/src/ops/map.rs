@@ -104,7 +104,6 @@ pub(crate) fn map2<T: Element, V: Element, U: Element>(
 
 /// `f(a, b, c)` with broadcasting, into a new contiguous array.
 #[track_caller]
-#[allow(dead_code)] // used by where_, lerp, addcmul (compare.rs)
 pub(crate) fn map3<T: Element, V: Element, W: Element, U: Element>(
     a: &Array,
     b: &Array,
@@ -223,4 +222,64 @@ pub(crate) fn write_contiguous_into<T: Element>(dst: &Array, src: &Array) {
     src.with_slice(|s: &[T]| {
         dst.with_slice_mut(|d: &mut [T]| scatter_runs(&walk, d, &s[so..so + n]))
     });
+}
+
+// --- added for compare ---
+
+/// In place: `dst[i] = f(dst[i], a[i], b[i])`, `a` and `b` broadcast to `dst`'s shape, in one
+/// pass when `dst` is contiguous (the optimizers' `addcmul_`, `lerp_`). Bumps the version.
+#[track_caller]
+pub(crate) fn assign3<T: Element, V: Element, W: Element>(
+    dst: &Array,
+    a: &Array,
+    b: &Array,
+    op: &str,
+    f: impl Fn(T, V, W) -> T + Sync,
+) {
+    let shape = broadcast_all(op, &[dst.shape(), a.shape(), b.shape()]);
+    if shape.as_slice() != dst.shape() {
+        panic!(
+            "{op}: the in-place result would have shape {:?}, but the array written to has \
+             shape {:?} (an in-place op cannot grow its destination)",
+            shape.as_slice(),
+            dst.shape()
+        );
+    }
+    check_writable(op, dst);
+    let own = |x: &Array| {
+        if x.shares_storage(dst) {
+            x.clone_array()
+        } else {
+            x.clone()
+        }
+    };
+    let (a, b) = (own(a), own(b));
+    if dst.is_contiguous() {
+        let sa = broadcast_strides(&a.layout, &shape);
+        let sb = broadcast_strides(&b.layout, &shape);
+        let walk = Walk::new(&shape, [&sa, &sb], [a.storage_offset(), b.storage_offset()]);
+        let (off, n) = (dst.storage_offset(), dst.numel());
+        a.with_slice(|xa: &[V]| {
+            b.with_slice(|xb: &[W]| {
+                dst.with_slice_mut(|d: &mut [T]| {
+                    fill_runs(&walk, &mut d[off..off + n], |o, [oa, ob], [sa, sb]| {
+                        let len = o.len();
+                        if sa == 1 && sb == 1 {
+                            let (xa, xb) = (&xa[oa..oa + len], &xb[ob..ob + len]);
+                            for ((v, &x), &y) in o.iter_mut().zip(xa).zip(xb) {
+                                *v = f(*v, x, y);
+                            }
+                        } else {
+                            for (i, v) in o.iter_mut().enumerate() {
+                                *v = f(*v, xa[oa + i * sa], xb[ob + i * sb]);
+                            }
+                        }
+                    });
+                })
+            })
+        });
+    } else {
+        let result = map3::<T, V, W, T>(dst, &a, &b, op, f);
+        write_contiguous_into::<T>(dst, &result);
+    }
 }

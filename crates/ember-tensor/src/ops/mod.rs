@@ -9,7 +9,9 @@
 //! | `unary.rs` | exp, log, sin, tanh, sigmoid, relu, gelu, clamp, isnan, … |
 //! | `binary.rs` | add, sub, mul, div, floor_divide, remainder, fmod, pow, maximum, minimum, atan2 |
 //! | `compare.rs` | eq, ne, lt, le, gt, ge, logical_*, where_, masked_fill, lerp, addcmul, addcdiv |
-//! | `reduce.rs` | sum, mean, prod, max/min, argmax, amax, var/std, norm, logsumexp, all, any, … |
+//! | `reduce.rs` | sum, mean, prod, max/min, argmax, amax, all, any, count_nonzero |
+//! | `reduce_stats.rs` | var, std, norm, logsumexp |
+//! | `reduce_kernels.rs` | the reduction engine all of the above run on |
 //! | `sort.rs`, `scan.rs` | sort, argsort, topk, kthvalue, median; cumsum, cumprod, logcumsumexp, cummax, cummin |
 //! | `join.rs`, `pad.rs` | cat, stack, split, chunk, unbind, tile, repeat, flip, roll, tril/triu; pad |
 //! | `indexing.rs`, `scatter.rs` | index_select, gather, take, masked_select, nonzero, one_hot, bincount; scatter*, index_add, index_put, masked_scatter |
@@ -29,6 +31,8 @@ pub mod operand;
 pub(crate) mod operators;
 pub(crate) mod pad;
 pub(crate) mod reduce;
+pub(crate) mod reduce_kernels;
+pub(crate) mod reduce_stats;
 pub(crate) mod scan;
 pub(crate) mod scatter;
 pub mod slice;
