@@ -291,9 +291,9 @@ fn norms_match_reference() {
     for p in ps {
         let r = move |g: &[f64]| {
             if p == f64::INFINITY {
-                g.iter().fold(0.0, |a, x| a.max(x.abs()))
+                g.iter().fold(0.0f64, |a, x| a.max(x.abs()))
             } else if p == f64::NEG_INFINITY {
-                g.iter().fold(f64::INFINITY, |a, x| a.min(x.abs()))
+                g.iter().fold(f64::INFINITY, |a: f64, x| a.min(x.abs()))
             } else if p == 0.0 {
                 g.iter().filter(|x| **x != 0.0).count() as f64
             } else {
@@ -333,7 +333,16 @@ fn all_any_count_nonzero_match_reference() {
     check(&ALL, false, |x, d, k| x.any_dim(d, k), |_| DType::Bool, |g| {
         g.iter().any(|&x| x != 0.0) as u8 as f64
     });
-    check(&ALL, false, |x, d, _| x.count_nonzero_dim(d), |_| DType::I64, |g| {
+    check(&ALL, false, |x, d, k| {
+        // count_nonzero has no keepdim: give its result the keepdim shape for the check.
+        let r = x.count_nonzero_dim(d);
+        if k {
+            let s: Vec<isize> = x.sum_dim(d, true).shape().iter().map(|&n| n as isize).collect();
+            r.reshape(&s)
+        } else {
+            r
+        }
+    }, |_| DType::I64, |g| {
         g.iter().filter(|&&x| x != 0.0).count() as f64
     });
     let a = Array::from([[0.0f32, f32::NAN], [1.0, 0.0]]);

@@ -379,6 +379,10 @@ impl Array {
     /// ```
     #[track_caller]
     pub fn argmax(&self) -> Array {
+        assert!(
+            self.numel() > 0,
+            "argmax(): Expected reduction dim to be specified for input.numel() == 0."
+        );
         arg_extreme(self, &vec![true; self.ndim()], false, true, "argmax").1
     }
 
@@ -392,6 +396,10 @@ impl Array {
     /// ```
     #[track_caller]
     pub fn argmin(&self) -> Array {
+        assert!(
+            self.numel() > 0,
+            "argmin(): Expected reduction dim to be specified for input.numel() == 0."
+        );
         arg_extreme(self, &vec![true; self.ndim()], false, false, "argmin").1
     }
 
