@@ -1,15 +1,12 @@
 #!/usr/bin/env bash
 # Runs Ember's bench and the PyTorch comparison in one go (same machine, same rows) and writes
 # bench/RESULTS.md. Usage: bench/run_all.sh [rows...]
-#   FEATURES=reduce-ops bench/run_all.sh   # include sum_dim0, sum_dim1, softmax
 #   PYTHON=/path/to/python (default /tmp/torchenv/bin/python)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-/tmp/torchenv/bin/python}
 tmp=$(mktemp -d)
-feat=()
-if [[ -n "${FEATURES:-}" ]]; then feat=(--features "$FEATURES"); fi
-cargo build --release -p ember-bench "${feat[@]}"
+cargo build --release -p ember-bench
 ./target/release/ember-bench --json "$@" > "$tmp/ember.json"
 # PyTorch runs exactly the rows Ember ran.
 rows=$(python3 -c 'import json,sys; print(" ".join(r["id"] for r in json.load(open(sys.argv[1]))))' "$tmp/ember.json")

@@ -4,7 +4,6 @@
 //! none is named) and prints median and min–max of each figure.
 
 mod rows;
-#[cfg(feature = "reduce-ops")]
 mod rows_reduce;
 
 use std::time::{Duration, Instant};
@@ -114,8 +113,7 @@ fn measure(row: &Row) -> Stats {
 fn all_rows() -> Vec<Row> {
     #[allow(unused_mut)]
     let mut rows = rows::rows();
-    #[cfg(feature = "reduce-ops")]
-    rows.extend(rows_reduce::rows());
+        rows.extend(rows_reduce::rows());
     rows
 }
 

@@ -1,4 +1,4 @@
-//! Rows that need the reductions (`sum_dim`, `amax`), built with `--features reduce-ops`.
+//! Rows built on the reductions (`sum_dim`, `amax`): sum_dim0, sum_dim1, softmax.
 
 use std::hint::black_box;
 

@@ -351,6 +351,14 @@ pub(crate) fn scatter_runs<T: Copy + Send + Sync>(walk: &Walk<1>, dst: &mut [T],
     }
 }
 
+impl<const N: usize> Walk<N> {
+    /// `Some(strides)` when the walk is one run (all dims merged), so a kernel can skip the
+    /// per-run bookkeeping: the elements are at `offsets[k] + i * strides[k]`.
+    pub(crate) fn single_run(&self) -> Option<[usize; N]> {
+        (self.shape.len() == 1).then(|| std::array::from_fn(|k| self.strides[k][0]))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -403,15 +411,5 @@ mod tests {
         assert_eq!(w.shape.as_slice(), &[24]);
         let w = Walk::new(&[2, 3], [&[0, 1]], [0]);
         assert_eq!(offsets_of(&w, 0, 6), vec![0, 1, 2, 0, 1, 2]);
-    }
-}
-
-// --- added for reductions ---
-
-impl<const N: usize> Walk<N> {
-    /// `Some(strides)` when the walk is one run (all dims merged), so a kernel can skip the
-    /// per-run bookkeeping: the elements are at `offsets[k] + i * strides[k]`.
-    pub(crate) fn single_run(&self) -> Option<[usize; N]> {
-        (self.shape.len() == 1).then(|| std::array::from_fn(|k| self.strides[k][0]))
     }
 }

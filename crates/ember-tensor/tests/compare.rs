@@ -25,7 +25,11 @@ fn comparisons_broadcast_over_layouts_and_dtypes() {
         let a = rand_of(&mut rng, &[3, 4], dt);
         // Half of b's values copied from a's first row, so equality happens.
         let b = rand_of(&mut rng, &[4], dt);
-        let b = Array::where_cond(&Array::from([true, false, true, false]), &a.select(0, 0), &b);
+        let b = Array::where_cond(
+            &Array::from([true, false, true, false]),
+            &a.select(0, 0),
+            &b,
+        );
         let (va, vb) = (values(&a), values(&b));
         for (f, r) in ops {
             let want: Vec<bool> = (0..12).map(|i| r(va[i], vb[i % 4])).collect();
@@ -45,7 +49,10 @@ fn comparisons_broadcast_over_layouts_and_dtypes() {
 fn comparisons_promote_and_handle_nan() {
     let i = Array::from([1i64, 2, 3]);
     assert_eq!(bools(&i.lt(2.5)), vec![true, true, false]);
-    assert_eq!(bools(&i.eq(&Array::from([1.0f32, 2.5, 3.0]))), vec![true, false, true]);
+    assert_eq!(
+        bools(&i.eq(&Array::from([1.0f32, 2.5, 3.0]))),
+        vec![true, false, true]
+    );
     assert_eq!(bools(&Array::from([255u8]).eq(255)), vec![true]);
     let f = Array::from([f32::NAN, 1.0]);
     assert_eq!(bools(&f.eq(&f)), vec![false, true]);
@@ -53,7 +60,10 @@ fn comparisons_promote_and_handle_nan() {
     assert_eq!(bools(&f.lt(f32::INFINITY)), vec![false, true]);
     assert_eq!(bools(&f.ge(f64::NAN)), vec![false, false]);
     let h = Array::from([half::f16::from_f32(0.5)]);
-    assert_eq!(bools(&h.gt(&Array::from([half::bf16::from_f32(0.25)]))), vec![true]);
+    assert_eq!(
+        bools(&h.gt(&Array::from([half::bf16::from_f32(0.25)]))),
+        vec![true]
+    );
 }
 
 #[test]
@@ -74,7 +84,10 @@ fn logical_ops_match_reference() {
             assert_eq!(bools(&x.logical_not()), not);
         }
     }
-    assert_eq!(bools(&Array::from([0.0f32, 2.0]).logical_and(1)), vec![false, true]);
+    assert_eq!(
+        bools(&Array::from([0.0f32, 2.0]).logical_and(1)),
+        vec![false, true]
+    );
 }
 
 #[test]
@@ -126,7 +139,9 @@ fn masked_fill_matches_reference() {
         let m = rand_of(&mut rng, &[4], DType::Bool);
         let (va, vm) = (values(&a), values(&m));
         let fill = if dt == DType::Bool { 1.0 } else { 7.0 };
-        let want: Vec<f64> = (0..12).map(|i| if vm[i % 4] != 0.0 { fill } else { va[i] }).collect();
+        let want: Vec<f64> = (0..12)
+            .map(|i| if vm[i % 4] != 0.0 { fill } else { va[i] })
+            .collect();
         for (_, x) in layouts(&a) {
             let got = x.masked_fill(&m, 7);
             assert_eq!(got.dtype(), dt);
@@ -155,7 +170,11 @@ fn masked_fill_inplace_cannot_grow() {
 }
 
 fn lerp_ref(s: f64, e: f64, w: f64) -> f64 {
-    if w.abs() < 0.5 { s + w * (e - s) } else { e - (e - s) * (1.0 - w) }
+    if w.abs() < 0.5 {
+        s + w * (e - s)
+    } else {
+        e - (e - s) * (1.0 - w)
+    }
 }
 
 #[test]
@@ -165,7 +184,12 @@ fn lerp_matches_reference_scalar_and_array_weight() {
     let e = rand_f64(&mut rng, &[4]);
     let w = rand_f64(&mut rng, &[3, 1]).mul(1.5);
     let (va, ve, vw) = (values(&a), values(&e), values(&w));
-    for (dt, tol) in [(DType::F64, 1e-12), (DType::F32, 1e-6), (DType::F16, 2e-3), (DType::BF16, 2e-2)] {
+    for (dt, tol) in [
+        (DType::F64, 1e-12),
+        (DType::F32, 1e-6),
+        (DType::F16, 2e-3),
+        (DType::BF16, 2e-2),
+    ] {
         let (ad, ed, wd) = (a.to_dtype(dt), e.to_dtype(dt), w.to_dtype(dt));
         let (va, ve, vw) = if dt == DType::F64 {
             (va.clone(), ve.clone(), vw.clone())
@@ -173,7 +197,9 @@ fn lerp_matches_reference_scalar_and_array_weight() {
             (values(&ad), values(&ed), values(&wd))
         };
         let want_s: Vec<f64> = (0..12).map(|i| lerp_ref(va[i], ve[i % 4], 0.75)).collect();
-        let want_a: Vec<f64> = (0..12).map(|i| lerp_ref(va[i], ve[i % 4], vw[i / 4])).collect();
+        let want_a: Vec<f64> = (0..12)
+            .map(|i| lerp_ref(va[i], ve[i % 4], vw[i / 4]))
+            .collect();
         for (_, x) in layouts(&ad) {
             assert_close(&values(&x.lerp(&ed, 0.75)), &want_s, tol, tol);
             assert_close(&values(&x.lerp(&ed, &wd)), &want_a, tol, tol);
@@ -204,11 +230,20 @@ fn addcmul_addcdiv_match_reference() {
     let s = rand_f64(&mut rng, &[2, 3]);
     let t1 = rand_f64(&mut rng, &[3]);
     let t2 = rand_f64(&mut rng, &[2, 1]).add(2.0);
-    for (dt, tol) in [(DType::F64, 1e-12), (DType::F32, 1e-6), (DType::F16, 3e-3), (DType::BF16, 3e-2)] {
+    for (dt, tol) in [
+        (DType::F64, 1e-12),
+        (DType::F32, 1e-6),
+        (DType::F16, 3e-3),
+        (DType::BF16, 3e-2),
+    ] {
         let (sd, ad, bd) = (s.to_dtype(dt), t1.to_dtype(dt), t2.to_dtype(dt));
         let (vs, va, vb) = (values(&sd), values(&ad), values(&bd));
-        let mul: Vec<f64> = (0..6).map(|i| vs[i] + 0.5 * va[i % 3] * vb[i / 3]).collect();
-        let div: Vec<f64> = (0..6).map(|i| vs[i] + 0.5 * va[i % 3] / vb[i / 3]).collect();
+        let mul: Vec<f64> = (0..6)
+            .map(|i| vs[i] + 0.5 * va[i % 3] * vb[i / 3])
+            .collect();
+        let div: Vec<f64> = (0..6)
+            .map(|i| vs[i] + 0.5 * va[i % 3] / vb[i / 3])
+            .collect();
         for (_, x) in layouts(&sd) {
             for (_, y) in layouts(&ad) {
                 assert_close(&values(&x.addcmul(&y, &bd, 0.5)), &mul, tol, tol);
@@ -227,7 +262,12 @@ fn addcmul_addcdiv_match_reference() {
     i.addcmul_(&Array::from([1i32, 1]), &Array::from([2i32, 2]), 1);
     assert_eq!(i.to_vec::<i64>(), vec![3, 4]);
     // Promotion: int self with float tensors gives float out of place.
-    assert_eq!(Array::from([1i64]).addcmul(&Array::from([1.0f32]), &Array::from([1.0f32]), 1).dtype(), DType::F32);
+    assert_eq!(
+        Array::from([1i64])
+            .addcmul(&Array::from([1.0f32]), &Array::from([1.0f32]), 1)
+            .dtype(),
+        DType::F32
+    );
 }
 
 #[test]

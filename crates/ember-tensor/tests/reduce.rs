@@ -98,8 +98,12 @@ fn check(
                         let ok = (g[i].is_nan() && want[i].is_nan())
                             || g[i] == want[i]
                             || (g[i] - want[i]).abs() <= tol * scale[i];
-                        assert!(ok, "{shape:?} dims {dims:?} {lay} {dt} keepdim {keepdim}: \
-                                     element {i}: got {} want {}", g[i], want[i]);
+                        assert!(
+                            ok,
+                            "{shape:?} dims {dims:?} {lay} {dt} keepdim {keepdim}: \
+                                     element {i}: got {} want {}",
+                            g[i], want[i]
+                        );
                     }
                 }
             }
@@ -130,14 +134,24 @@ fn sum_type(d: DType) -> DType {
 
 #[test]
 fn sum_dim_matches_reference() {
-    check(&ALL, false, |x, d, k| x.sum_dim(d, k), sum_type, |g| g.iter().sum());
+    check(
+        &ALL,
+        false,
+        |x, d, k| x.sum_dim(d, k),
+        sum_type,
+        |g| g.iter().sum(),
+    );
 }
 
 #[test]
 fn mean_dim_matches_reference() {
-    check(&FLOATS, false, |x, d, k| x.mean_dim(d, k), |d| d, |g| {
-        g.iter().sum::<f64>() / g.len() as f64
-    });
+    check(
+        &FLOATS,
+        false,
+        |x, d, k| x.mean_dim(d, k),
+        |d| d,
+        |g| g.iter().sum::<f64>() / g.len() as f64,
+    );
 }
 
 #[test]
@@ -160,7 +174,12 @@ fn prod_dim_matches_reference() {
         let want: f64 = va.iter().product();
         assert_close(&values(&a.prod()), &[want], tol.max(1e-12), 1e-6);
     }
-    assert_eq!(Array::zeros(&[0, 2], DType::F32).prod_dim(0, false).to_vec::<f32>(), vec![1.0, 1.0]);
+    assert_eq!(
+        Array::zeros(&[0, 2], DType::F32)
+            .prod_dim(0, false)
+            .to_vec::<f32>(),
+        vec![1.0, 1.0]
+    );
 }
 
 #[test]
@@ -181,7 +200,11 @@ fn max_dim_matches_reference_with_first_index_on_ties() {
         for (lay, x) in layouts(&a) {
             for (dim, red) in [(0isize, 0usize), (1, 1), (-1, 1)] {
                 for max in [true, false] {
-                    let (v, i) = if max { x.max_dim(dim, false) } else { x.min_dim(dim, false) };
+                    let (v, i) = if max {
+                        x.max_dim(dim, false)
+                    } else {
+                        x.min_dim(dim, false)
+                    };
                     let gi = i.to_vec::<i64>();
                     let gv = values(&v);
                     assert_eq!(v.dtype(), dt);
@@ -196,7 +219,11 @@ fn max_dim_matches_reference_with_first_index_on_ties() {
                         assert_eq!(gi[o], best as i64, "{dt} {lay} dim {dim} max {max}");
                         assert_eq!(gv[o], va[g[best]]);
                     }
-                    let am = if max { x.argmax_dim(dim, true) } else { x.argmin_dim(dim, true) };
+                    let am = if max {
+                        x.argmax_dim(dim, true)
+                    } else {
+                        x.argmin_dim(dim, true)
+                    };
                     assert_eq!(am.to_vec::<i64>(), gi);
                     assert_eq!(am.ndim(), 2);
                 }
@@ -276,8 +303,20 @@ fn var_std_match_reference() {
             let ss: f64 = g.iter().map(|x| (x - m) * (x - m)).sum();
             ss / (g.len() as f64 - corr).max(0.0)
         };
-        check(&FLOATS, true, move |x, d, k| x.var_dim(d, corr, k), |d| d, var);
-        check(&FLOATS, true, move |x, d, k| x.std_dim(d, corr, k), |d| d, move |g| var(g).sqrt());
+        check(
+            &FLOATS,
+            true,
+            move |x, d, k| x.var_dim(d, corr, k),
+            |d| d,
+            var,
+        );
+        check(
+            &FLOATS,
+            true,
+            move |x, d, k| x.std_dim(d, corr, k),
+            |d| d,
+            move |g| var(g).sqrt(),
+        );
     }
     let a = Array::from([1.0f32, 2.0, 4.0]);
     assert!((a.var(1).item::<f32>() - 7.0 / 3.0).abs() < 1e-6);
@@ -300,9 +339,20 @@ fn norms_match_reference() {
                 g.iter().map(|x| x.abs().powf(p)).sum::<f64>().powf(1.0 / p)
             }
         };
-        check(&FLOATS, p.is_infinite(), move |x, d, k| x.norm_dim(p, d, k), |d| d, r);
+        check(
+            &FLOATS,
+            p.is_infinite(),
+            move |x, d, k| x.norm_dim(p, d, k),
+            |d| d,
+            r,
+        );
     }
-    assert_eq!(Array::from([[3.0f32, 0.0], [0.0, 4.0]]).norm(2.0).item::<f32>(), 5.0);
+    assert_eq!(
+        Array::from([[3.0f32, 0.0], [0.0, 4.0]])
+            .norm(2.0)
+            .item::<f32>(),
+        5.0
+    );
 }
 
 #[test]
@@ -320,31 +370,51 @@ fn logsumexp_matches_reference() {
     assert_eq!(l.dtype(), DType::F32);
     assert_close(&values(&l), &[r(&[1.0, 2.0]), r(&[3.0, 4.0])], 1e-6, 1e-6);
     let inf = Array::from([[f32::NEG_INFINITY, f32::NEG_INFINITY], [f32::INFINITY, 0.0]]);
-    assert_eq!(inf.logsumexp(&[1], false).to_vec::<f32>(), vec![f32::NEG_INFINITY, f32::INFINITY]);
+    assert_eq!(
+        inf.logsumexp(&[1], false).to_vec::<f32>(),
+        vec![f32::NEG_INFINITY, f32::INFINITY]
+    );
     let big = Array::from([1000.0f32, 1000.0]);
     assert!((big.logsumexp(&[0], false).item::<f32>() - (1000.0 + 2f32.ln())).abs() < 1e-3);
 }
 
 #[test]
 fn all_any_count_nonzero_match_reference() {
-    check(&ALL, false, |x, d, k| x.all_dim(d, k), |_| DType::Bool, |g| {
-        g.iter().all(|&x| x != 0.0) as u8 as f64
-    });
-    check(&ALL, false, |x, d, k| x.any_dim(d, k), |_| DType::Bool, |g| {
-        g.iter().any(|&x| x != 0.0) as u8 as f64
-    });
-    check(&ALL, false, |x, d, k| {
-        // count_nonzero has no keepdim: give its result the keepdim shape for the check.
-        let r = x.count_nonzero_dim(d);
-        if k {
-            let s: Vec<isize> = x.sum_dim(d, true).shape().iter().map(|&n| n as isize).collect();
-            r.reshape(&s)
-        } else {
-            r
-        }
-    }, |_| DType::I64, |g| {
-        g.iter().filter(|&&x| x != 0.0).count() as f64
-    });
+    check(
+        &ALL,
+        false,
+        |x, d, k| x.all_dim(d, k),
+        |_| DType::Bool,
+        |g| g.iter().all(|&x| x != 0.0) as u8 as f64,
+    );
+    check(
+        &ALL,
+        false,
+        |x, d, k| x.any_dim(d, k),
+        |_| DType::Bool,
+        |g| g.iter().any(|&x| x != 0.0) as u8 as f64,
+    );
+    check(
+        &ALL,
+        false,
+        |x, d, k| {
+            // count_nonzero has no keepdim: give its result the keepdim shape for the check.
+            let r = x.count_nonzero_dim(d);
+            if k {
+                let s: Vec<isize> = x
+                    .sum_dim(d, true)
+                    .shape()
+                    .iter()
+                    .map(|&n| n as isize)
+                    .collect();
+                r.reshape(&s)
+            } else {
+                r
+            }
+        },
+        |_| DType::I64,
+        |g| g.iter().filter(|&&x| x != 0.0).count() as f64,
+    );
     let a = Array::from([[0.0f32, f32::NAN], [1.0, 0.0]]);
     assert_eq!(a.count_nonzero().item::<i64>(), 2);
     assert!(a.any().item::<bool>() && !a.all().item::<bool>());
@@ -363,10 +433,18 @@ fn zero_dim_and_empty_inputs() {
     assert_eq!(e.sum().item::<f32>(), 0.0);
     assert!(e.mean().item::<f32>().is_nan());
     assert_eq!(e.sum_dim(&[0], false).to_vec::<f32>(), vec![0.0; 3]);
-    assert!(e.mean_dim(&[0], false).to_vec::<f32>().iter().all(|v| v.is_nan()));
+    assert!(
+        e.mean_dim(&[0], false)
+            .to_vec::<f32>()
+            .iter()
+            .all(|v| v.is_nan())
+    );
     assert_eq!(e.amax(&[1], false).shape(), &[0]);
     assert_eq!(e.max_dim(1, true).0.shape(), &[0, 1]);
-    assert_eq!(e.logsumexp(&[0], false).to_vec::<f32>(), vec![f32::NEG_INFINITY; 3]);
+    assert_eq!(
+        e.logsumexp(&[0], false).to_vec::<f32>(),
+        vec![f32::NEG_INFINITY; 3]
+    );
 }
 
 #[test]
@@ -388,7 +466,9 @@ fn amax_over_empty_dim_panics() {
 }
 
 #[test]
-#[should_panic(expected = "argmax(): Expected reduction dim to be specified for input.numel() == 0")]
+#[should_panic(
+    expected = "argmax(): Expected reduction dim to be specified for input.numel() == 0"
+)]
 fn argmax_of_empty_panics() {
     Array::zeros(&[0], DType::I64).argmax();
 }

@@ -151,7 +151,12 @@ fn truth(o: &Operand<'_>) -> Array {
 }
 
 #[track_caller]
-fn logical<'a>(a: &Array, other: impl IntoOperand<'a>, op: &str, f: fn(bool, bool) -> bool) -> Array {
+fn logical<'a>(
+    a: &Array,
+    other: impl IntoOperand<'a>,
+    op: &str,
+    f: fn(bool, bool) -> bool,
+) -> Array {
     let other = other.into_operand();
     map2::<bool, bool, bool>(&a.to_dtype(DType::Bool), &truth(&other), op, f)
 }
@@ -484,10 +489,7 @@ fn addc_dtype(s: &Array, t1: &Array, t2: &Array, div: bool) -> DType {
              floating dtype first"
         );
     }
-    assert!(
-        dt != DType::Bool,
-        "{op}: not supported for Bool arrays"
-    );
+    assert!(dt != DType::Bool, "{op}: not supported for Bool arrays");
     dt
 }
 

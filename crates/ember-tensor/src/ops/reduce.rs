@@ -47,7 +47,12 @@ pub(crate) fn out_shape(shape: &[usize], mask: &[bool], keepdim: bool) -> Vec<us
 
 /// How many elements each output reduces.
 pub(crate) fn reduced_count(shape: &[usize], mask: &[bool]) -> usize {
-    shape.iter().zip(mask).filter(|(_, r)| **r).map(|(n, _)| n).product()
+    shape
+        .iter()
+        .zip(mask)
+        .filter(|(_, r)| **r)
+        .map(|(n, _)| n)
+        .product()
 }
 
 /// Runs reducer `r` into a new array of `U`.
@@ -153,9 +158,7 @@ fn arg_extreme(x: &Array, mask: &[bool], keepdim: bool, max: bool, op: &str) -> 
                 "{op}(): Expected reduction dim {d} to have non-zero size (shape {:?})",
                 x.shape()
             ),
-            _ => panic!(
-                "{op}(): Expected reduction dim to be specified for input.numel() == 0."
-            ),
+            _ => panic!("{op}(): Expected reduction dim to be specified for input.numel() == 0."),
         }
     }
     fn go<T: Element>(x: &Array, mask: &[bool], keepdim: bool, max: bool) -> (Array, Array) {
@@ -181,12 +184,7 @@ fn one_dim(op: &str, dim: isize, ndim: usize) -> Vec<bool> {
     dims_mask(op, &[dim], ndim)
 }
 
-fn truth_fold<T: Element>(
-    x: &Array,
-    mask: &[bool],
-    keepdim: bool,
-    all: bool,
-) -> Array {
+fn truth_fold<T: Element>(x: &Array, mask: &[bool], keepdim: bool, all: bool) -> Array {
     if all {
         let r = Fold {
             init: true,
@@ -346,7 +344,13 @@ impl Array {
     /// ```
     #[track_caller]
     pub fn max_dim(&self, dim: isize, keepdim: bool) -> (Array, Array) {
-        arg_extreme(self, &one_dim("max_dim", dim, self.ndim()), keepdim, true, "max")
+        arg_extreme(
+            self,
+            &one_dim("max_dim", dim, self.ndim()),
+            keepdim,
+            true,
+            "max",
+        )
     }
 
     /// Smallest values along `dim` and their indices (`torch.min(x, dim, keepdim)`), with the
@@ -363,7 +367,13 @@ impl Array {
     /// ```
     #[track_caller]
     pub fn min_dim(&self, dim: isize, keepdim: bool) -> (Array, Array) {
-        arg_extreme(self, &one_dim("min_dim", dim, self.ndim()), keepdim, false, "min")
+        arg_extreme(
+            self,
+            &one_dim("min_dim", dim, self.ndim()),
+            keepdim,
+            false,
+            "min",
+        )
     }
 
     /// Flat (row-major) index of the largest element, as a 0-d `I64` array
@@ -414,7 +424,14 @@ impl Array {
     /// ```
     #[track_caller]
     pub fn argmax_dim(&self, dim: isize, keepdim: bool) -> Array {
-        arg_extreme(self, &one_dim("argmax", dim, self.ndim()), keepdim, true, "argmax").1
+        arg_extreme(
+            self,
+            &one_dim("argmax", dim, self.ndim()),
+            keepdim,
+            true,
+            "argmax",
+        )
+        .1
     }
 
     /// Indices of the smallest values along `dim` (`torch.argmin(x, dim, keepdim)`).
@@ -428,7 +445,14 @@ impl Array {
     /// ```
     #[track_caller]
     pub fn argmin_dim(&self, dim: isize, keepdim: bool) -> Array {
-        arg_extreme(self, &one_dim("argmin", dim, self.ndim()), keepdim, false, "argmin").1
+        arg_extreme(
+            self,
+            &one_dim("argmin", dim, self.ndim()),
+            keepdim,
+            false,
+            "argmin",
+        )
+        .1
     }
 
     /// Largest value over `dims` (`torch.amax`), values only; an empty `dims` means all dims.

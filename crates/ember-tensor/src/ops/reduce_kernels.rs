@@ -488,10 +488,42 @@ macro_rules! reduce_elem {
         }
     };
 }
-reduce_elem!(f32, f32, f32, f32::NEG_INFINITY, f32::INFINITY, |x| x, |w| w);
-reduce_elem!(f64, f64, f64, f64::NEG_INFINITY, f64::INFINITY, |x| x, |w| w);
-reduce_elem!(f16, f32, f16, f16::NEG_INFINITY, f16::INFINITY, |x| x.to_f32(), |w| f16::from_f32(w));
-reduce_elem!(bf16, f32, bf16, bf16::NEG_INFINITY, bf16::INFINITY, |x| x.to_f32(), |w| bf16::from_f32(w));
+reduce_elem!(
+    f32,
+    f32,
+    f32,
+    f32::NEG_INFINITY,
+    f32::INFINITY,
+    |x| x,
+    |w| w
+);
+reduce_elem!(
+    f64,
+    f64,
+    f64,
+    f64::NEG_INFINITY,
+    f64::INFINITY,
+    |x| x,
+    |w| w
+);
+reduce_elem!(
+    f16,
+    f32,
+    f16,
+    f16::NEG_INFINITY,
+    f16::INFINITY,
+    |x| x.to_f32(),
+    |w| f16::from_f32(w)
+);
+reduce_elem!(
+    bf16,
+    f32,
+    bf16,
+    bf16::NEG_INFINITY,
+    bf16::INFINITY,
+    |x| x.to_f32(),
+    |w| bf16::from_f32(w)
+);
 reduce_elem!(i64, i64, i64, i64::MIN, i64::MAX, |x| x, |w| w);
 reduce_elem!(i32, i64, i64, i32::MIN, i32::MAX, |x| x as i64, |w| w);
 reduce_elem!(u8, i64, i64, u8::MIN, u8::MAX, |x| x as i64, |w| w);

@@ -23,7 +23,11 @@ fn var_mask(x: &Array, mask: &[bool], correction: Scalar, keepdim: bool, std: bo
          .to_dtype(DType::F32))"
     );
     let k = reduced_count(x.shape(), mask);
-    let wd = if dt == DType::F64 { DType::F64 } else { DType::F32 };
+    let wd = if dt == DType::F64 {
+        DType::F64
+    } else {
+        DType::F32
+    };
     let xw = x.to_dtype(wd);
     let mean = mean_mask(&xw, mask, true, op);
     let sq = match wd {
@@ -56,14 +60,26 @@ fn norm_mask(x: &Array, p: f64, mask: &[bool], keepdim: bool) -> Array {
         let zero = F::<T>::zero();
         let add = |a: F<T>, b: F<T>| a + b;
         if p == 2.0 {
-            let r = Fold { init: zero, map: |v: T| v.up() * v.up(), fold: add };
+            let r = Fold {
+                init: zero,
+                map: |v: T| v.up() * v.up(),
+                fold: add,
+            };
             reduce_new::<T, _, T>(x, mask, keepdim, &r, |s| T::down(s.sqrt()))
         } else if p == 1.0 {
-            let r = Fold { init: zero, map: |v: T| v.up().abs(), fold: add };
+            let r = Fold {
+                init: zero,
+                map: |v: T| v.up().abs(),
+                fold: add,
+            };
             reduce_new::<T, _, T>(x, mask, keepdim, &r, T::down)
         } else if p == 0.0 {
             let one = F::<T>::one();
-            let r = Fold { init: zero, map: |v: T| if v.up() != zero { one } else { zero }, fold: add };
+            let r = Fold {
+                init: zero,
+                map: |v: T| if v.up() != zero { one } else { zero },
+                fold: add,
+            };
             reduce_new::<T, _, T>(x, mask, keepdim, &r, T::down)
         } else if p == f64::INFINITY {
             let r = Fold {
@@ -82,7 +98,11 @@ fn norm_mask(x: &Array, p: f64, mask: &[bool], keepdim: bool) -> Array {
         } else {
             let pf = <F<T> as num_traits::NumCast>::from(p).unwrap();
             let inv = <F<T> as num_traits::NumCast>::from(1.0 / p).unwrap();
-            let r = Fold { init: zero, map: |v: T| v.up().abs().powf(pf), fold: add };
+            let r = Fold {
+                init: zero,
+                map: |v: T| v.up().abs().powf(pf),
+                fold: add,
+            };
             reduce_new::<T, _, T>(x, mask, keepdim, &r, |s| T::down(s.powf(inv)))
         }
     }
@@ -104,7 +124,13 @@ impl Array {
     /// ```
     #[track_caller]
     pub fn var(&self, correction: impl Into<Scalar>) -> Array {
-        var_mask(self, &vec![true; self.ndim()], correction.into(), false, false)
+        var_mask(
+            self,
+            &vec![true; self.ndim()],
+            correction.into(),
+            false,
+            false,
+        )
     }
 
     /// Variance over `dims` (`torch.var(x, dims, correction=c, keepdim)`); an empty `dims` means
@@ -135,7 +161,13 @@ impl Array {
     /// ```
     #[track_caller]
     pub fn std(&self, correction: impl Into<Scalar>) -> Array {
-        var_mask(self, &vec![true; self.ndim()], correction.into(), false, true)
+        var_mask(
+            self,
+            &vec![true; self.ndim()],
+            correction.into(),
+            false,
+            true,
+        )
     }
 
     /// Standard deviation over `dims` (`torch.std(x, dims, correction=c, keepdim)`); an empty
@@ -212,7 +244,11 @@ impl Array {
             self.to_dtype(DType::F32)
         };
         if reduced_count(x.shape(), &mask) == 0 {
-            return Array::full(&out_shape(x.shape(), &mask, keepdim), f64::NEG_INFINITY, x.dtype());
+            return Array::full(
+                &out_shape(x.shape(), &mask, keepdim),
+                f64::NEG_INFINITY,
+                x.dtype(),
+            );
         }
         fn go<T: FloatElem>(x: &Array, mask: &[bool], keepdim: bool) -> Array {
             // An infinite max would give inf - inf = NaN: shift by 0 there instead (PyTorch).
