@@ -113,7 +113,7 @@ fn measure(row: &Row) -> Stats {
 fn all_rows() -> Vec<Row> {
     #[allow(unused_mut)]
     let mut rows = rows::rows();
-        rows.extend(rows_reduce::rows());
+    rows.extend(rows_reduce::rows());
     rows
 }
 

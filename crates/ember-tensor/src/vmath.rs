@@ -153,8 +153,41 @@ impl FastMath for f64 {
     }
 }
 
-/// `out[i] = f(a[i])` over contiguous slices, compiled for AVX-512 or AVX2+FMA when the CPU
-/// has them (detected once and cached by std), so the loop is vectorised at full width.
+/// Runs `f` compiled for AVX-512 or AVX2+FMA when the CPU has them (detected once and cached
+/// by std), so the loops inlined into it are vectorised at full width instead of the SSE2 that
+/// a portable binary is built for. `f` must be small and inlinable: its body is what gets
+/// compiled three times.
+#[inline(always)]
+pub(crate) fn with_simd<R>(f: impl FnOnce() -> R) -> R {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx512f,avx512vl,avx512dq,avx512bw,fma")]
+        fn avx512<R>(f: impl FnOnce() -> R) -> R {
+            f()
+        }
+        #[target_feature(enable = "avx2,fma")]
+        fn avx2<R>(f: impl FnOnce() -> R) -> R {
+            f()
+        }
+        if is_x86_feature_detected!("avx512f")
+            && is_x86_feature_detected!("avx512vl")
+            && is_x86_feature_detected!("avx512dq")
+            && is_x86_feature_detected!("avx512bw")
+            && is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the CPU supports every feature `avx512` is compiled for (checked above).
+            return unsafe { avx512(f) };
+        }
+        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU supports AVX2 and FMA (checked above).
+            return unsafe { avx2(f) };
+        }
+    }
+    f()
+}
+
+/// `out[i] = f(a[i])` over contiguous slices, through [`with_simd`] for runs long enough to pay
+/// for the dispatch.
 #[inline(always)]
 pub(crate) fn simd_map<T: Copy, U>(out: &mut [U], a: &[T], f: &impl Fn(T) -> U) {
     #[inline(always)]
@@ -163,35 +196,11 @@ pub(crate) fn simd_map<T: Copy, U>(out: &mut [U], a: &[T], f: &impl Fn(T) -> U) 
             *o = f(x);
         }
     }
-    #[cfg(target_arch = "x86_64")]
-    {
-        #[target_feature(enable = "avx512f,avx512vl,avx512dq,avx512bw,fma")]
-        fn avx512<T: Copy, U>(out: &mut [U], a: &[T], f: &impl Fn(T) -> U) {
-            plain(out, a, f)
-        }
-        #[target_feature(enable = "avx2,fma")]
-        fn avx2<T: Copy, U>(out: &mut [U], a: &[T], f: &impl Fn(T) -> U) {
-            plain(out, a, f)
-        }
-        if out.len() >= 32 {
-            if is_x86_feature_detected!("avx512f")
-                && is_x86_feature_detected!("avx512vl")
-                && is_x86_feature_detected!("avx512dq")
-                && is_x86_feature_detected!("avx512bw")
-                && is_x86_feature_detected!("fma")
-            {
-                // SAFETY: the CPU supports every feature `avx512` is compiled for (checked above).
-                unsafe { avx512(out, a, f) };
-                return;
-            }
-            if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
-                // SAFETY: the CPU supports AVX2 and FMA (checked above).
-                unsafe { avx2(out, a, f) };
-                return;
-            }
-        }
+    if out.len() >= 32 {
+        with_simd(|| plain(out, a, f))
+    } else {
+        plain(out, a, f)
     }
-    plain(out, a, f)
 }
 
 #[cfg(test)]

@@ -54,5 +54,8 @@ fn main() {
     // Indexing with ranges and steps.
     use ember::ops::slice::s;
     let z = Array::arange(0.0, 20.0, 1.0, DType::I64).reshape(&[4, 5]);
-    println!("z.i((1.., s(0..5).step(2))) =\n{}", z.i((1.., s(0..5).step(2))));
+    println!(
+        "z.i((1.., s(0..5).step(2))) =\n{}",
+        z.i((1.., s(0..5).step(2)))
+    );
 }

@@ -11,3 +11,8 @@
 #![doc(test(attr(deny(warnings))))]
 
 pub use ember_tensor::*;
+
+/// The README's tour, compiled and run as a doc-test so it cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeTour;

@@ -79,6 +79,16 @@ impl<A: Copy + Send + Sync, M, F> Fold<A, M, F> {
             let (l, r) = xs.split_at(mid);
             return (self.fold)(self.blocked(l), self.blocked(r));
         }
+        crate::vmath::with_simd(|| self.leaf(xs))
+    }
+
+    /// The multi-lane fold of one block (at most `BLOCK` elements).
+    #[inline(always)]
+    fn leaf<T: Copy>(&self, xs: &[T]) -> A
+    where
+        M: Fn(T) -> A,
+        F: Fn(A, A) -> A,
+    {
         let mut acc = [self.init; LANES];
         let mut chunks = xs.chunks_exact(LANES);
         for c in &mut chunks {
