@@ -23,7 +23,7 @@ use rayon::prelude::*;
 
 use crate::Array;
 use crate::dtype::{DType, Element};
-use crate::strided::PAR_THRESHOLD;
+use crate::strided::PAR_THRESHOLD_HEAVY as PAR_THRESHOLD;
 
 /// PyTorch's default seed, used for the default generator until [`manual_seed`] is called (so
 /// a fresh process is reproducible, as in PyTorch).

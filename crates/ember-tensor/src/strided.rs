@@ -11,9 +11,14 @@ use rayon::prelude::*;
 
 use crate::layout::Dims;
 
-/// Below this many elements an op stays on the calling thread: splitting costs ~5-10 µs, more
-/// than the work itself (measured with the `add` and `sum` benches on 2 and 16 cores).
-pub(crate) const PAR_THRESHOLD: usize = 1 << 15;
+/// Below this many elements a cheap (memory-bound) op stays on the calling thread. Measured on
+/// the 2-core build machine (rayon fork-join of an f32 add, median of 400): a parallel split
+/// costs 10-30 µs, so serial wins up to 128 Ki elements (15 µs vs 50 µs) and parallel wins
+/// from 256 Ki (104 µs vs 63 µs).
+pub(crate) const PAR_THRESHOLD: usize = 1 << 18;
+/// The same for ops that cost ~20 flops per element (exp, tanh, erf…): there the measured
+/// crossover is 32 Ki elements (17 µs serial vs 15 µs parallel).
+pub(crate) const PAR_THRESHOLD_HEAVY: usize = 1 << 15;
 /// Elements per parallel task.
 pub(crate) const PAR_GRAIN: usize = 1 << 14;
 
@@ -136,13 +141,23 @@ pub(crate) fn fill_runs<U: Send, const N: usize>(
     out: &mut [U],
     kernel: impl Fn(&mut [U], [usize; N], [usize; N]) + Sync,
 ) {
+    fill_runs_from(walk, out, PAR_THRESHOLD, kernel)
+}
+
+/// [`fill_runs`] that goes parallel from `min_parallel` elements (see [`PAR_THRESHOLD_HEAVY`]).
+pub(crate) fn fill_runs_from<U: Send, const N: usize>(
+    walk: &Walk<N>,
+    out: &mut [U],
+    min_parallel: usize,
+    kernel: impl Fn(&mut [U], [usize; N], [usize; N]) + Sync,
+) {
     let n = out.len();
     debug_assert_eq!(n, walk.numel());
     if let Some((rows, cols)) = walk.tiled_shape() {
         fill_tiles(walk, out, rows, cols, &kernel);
         return;
     }
-    if n < PAR_THRESHOLD || rayon::current_num_threads() == 1 {
+    if n < min_parallel || rayon::current_num_threads() == 1 {
         let mut pos = 0;
         walk.for_each_run(0, n, |offs, len, st| {
             kernel(&mut out[pos..pos + len], offs, st);

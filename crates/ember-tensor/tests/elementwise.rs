@@ -132,3 +132,25 @@ fn promotion_follows_pytorch() {
 fn inplace_int_with_float_is_refused() {
     Array::from([1i64]).add_(0.5);
 }
+
+#[test]
+fn large_inputs_take_the_parallel_and_tiled_paths_and_match() {
+    // 600 x 500 = 300k elements: above the parallel threshold; the transposed operand takes the
+    // tiled traversal, the broadcast one the plain runs.
+    let mut rng = TestRng::new(3);
+    let a = rand_f64(&mut rng, &[500, 600]).to_dtype(DType::F32);
+    let b = rand_f64(&mut rng, &[600]).to_dtype(DType::F32);
+    let (va, vb) = (values(&a), values(&b));
+    let got = values(&a.t().mul(&b.unsqueeze(1)).add(&a.t()).exp());
+    for i in 0..600 {
+        for j in 0..500 {
+            let x = va[j * 600 + i];
+            let want = (x * vb[i] + x).exp();
+            let g = got[i * 500 + j];
+            assert!(
+                (g - want).abs() <= 1e-6 * want.abs(),
+                "[{i}, {j}]: {g} vs {want}"
+            );
+        }
+    }
+}

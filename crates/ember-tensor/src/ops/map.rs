@@ -4,7 +4,9 @@
 use crate::Array;
 use crate::dtype::Element;
 use crate::layout::{Dims, Layout, broadcast_shapes};
-use crate::strided::{Walk, fill_runs, run1, run2, scatter_runs};
+use crate::strided::{
+    PAR_THRESHOLD_HEAVY, Walk, fill_runs, fill_runs_from, run1, run2, scatter_runs,
+};
 
 /// `as`-style conversion between element types (through f64 for floats, i64 for integers so
 /// large i64 values survive).
@@ -68,7 +70,7 @@ pub(crate) fn map1_simd<T: Element, U: Element>(x: &Array, f: impl Fn(T) -> U + 
     let walk = Walk::new(shape, [x.strides()], [x.storage_offset()]);
     let mut out = U::pool().take_uninit(x.numel());
     x.with_slice(|a: &[T]| {
-        fill_runs(&walk, &mut out, |o, [oa], [sa]| {
+        fill_runs_from(&walk, &mut out, PAR_THRESHOLD_HEAVY, |o, [oa], [sa]| {
             if sa == 1 {
                 crate::vmath::simd_map(o, &a[oa..oa + o.len()], &f)
             } else {

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use crate::dtype::{DType, Element};
 use crate::layout::{Dims, normalize_dim};
 use crate::ops::sort::is_nan;
-use crate::strided::{PAR_GRAIN, PAR_THRESHOLD, Walk};
+use crate::strided::{PAR_GRAIN, PAR_THRESHOLD_HEAVY as PAR_THRESHOLD, Walk};
 use crate::{Array, dispatch};
 
 /// The lines of an array along one dim.
