@@ -4,26 +4,6 @@ mod common;
 use common::*;
 use ember_tensor::{Array, DType};
 
-/// Flat row-major indices of every line of `shape` along `d`, lines in row-major order of the
-/// other dims.
-fn line_indices(shape: &[usize], d: usize) -> Vec<Vec<usize>> {
-    let mut outer = shape.to_vec();
-    outer.remove(d);
-    let count: usize = outer.iter().product();
-    (0..count)
-        .map(|l| {
-            let oi = unravel(l, &outer);
-            (0..shape[d])
-                .map(|j| {
-                    let mut idx = oi.clone();
-                    idx.insert(d, j);
-                    ravel(&idx, shape)
-                })
-                .collect()
-        })
-        .collect()
-}
-
 /// Naive scan: `out[line[j]] = fold of x[line[0..=j]]`.
 fn ref_scan(
     x: &[f64],

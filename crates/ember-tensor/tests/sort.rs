@@ -7,26 +7,6 @@ use std::cmp::Ordering;
 use common::*;
 use ember_tensor::{Array, DType};
 
-/// Flat row-major indices of every line of `shape` along `d`, lines in row-major order of the
-/// other dims.
-fn line_indices(shape: &[usize], d: usize) -> Vec<Vec<usize>> {
-    let mut outer = shape.to_vec();
-    outer.remove(d);
-    let count: usize = outer.iter().product();
-    (0..count)
-        .map(|l| {
-            let oi = unravel(l, &outer);
-            (0..shape[d])
-                .map(|j| {
-                    let mut idx = oi.clone();
-                    idx.insert(d, j);
-                    ravel(&idx, shape)
-                })
-                .collect()
-        })
-        .collect()
-}
-
 /// PyTorch's order: NaN above everything.
 fn key_cmp(a: f64, b: f64) -> Ordering {
     match (a.is_nan(), b.is_nan()) {

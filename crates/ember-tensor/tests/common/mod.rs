@@ -120,3 +120,23 @@ pub fn unravel(mut i: usize, shape: &[usize]) -> Vec<usize> {
 pub fn ravel(idx: &[usize], shape: &[usize]) -> usize {
     idx.iter().zip(shape).fold(0, |acc, (&i, &n)| acc * n + i)
 }
+
+/// Flat row-major indices of every line of `shape` along `d`, lines in row-major order of the
+/// other dims.
+pub fn line_indices(shape: &[usize], d: usize) -> Vec<Vec<usize>> {
+    let mut outer = shape.to_vec();
+    outer.remove(d);
+    let count: usize = outer.iter().product();
+    (0..count)
+        .map(|l| {
+            let oi = unravel(l, &outer);
+            (0..shape[d])
+                .map(|j| {
+                    let mut idx = oi.clone();
+                    idx.insert(d, j);
+                    ravel(&idx, shape)
+                })
+                .collect()
+        })
+        .collect()
+}
