@@ -105,18 +105,7 @@ impl Array {
             [&st, &ist],
             [self.storage_offset(), index.storage_offset()],
         );
-        crate::dispatch!(self.dtype(), T => {
-            let mut out = T::pool().take_uninit(walk.numel());
-            self.with_slice(|a: &[T]| index.with_slice(|ix: &[i64]| {
-                fill_runs(&walk, &mut out, |o, [oa, oi], [sa, si]| {
-                    for (i, v) in o.iter_mut().enumerate() {
-                        let j = in_bounds(OP, ix[oi + i * si], d, size);
-                        *v = a[oa + i * sa + j * sd];
-                    }
-                })
-            }));
-            Array::from_contiguous(out, &shape)
-        })
+        gather_along(OP, self, index, &walk, &shape, (d, size, sd))
     }
 
     /// Picks values along `dim` by an index array of the same rank (`torch.gather`):
@@ -147,18 +136,7 @@ impl Array {
             [&st, index.strides()],
             [self.storage_offset(), index.storage_offset()],
         );
-        crate::dispatch!(self.dtype(), T => {
-            let mut out = T::pool().take_uninit(walk.numel());
-            self.with_slice(|a: &[T]| index.with_slice(|ix: &[i64]| {
-                fill_runs(&walk, &mut out, |o, [oa, oi], [sa, si]| {
-                    for (i, v) in o.iter_mut().enumerate() {
-                        let j = in_bounds(OP, ix[oi + i * si], d, size);
-                        *v = a[oa + i * sa + j * sd];
-                    }
-                })
-            }));
-            Array::from_contiguous(out, shape)
-        })
+        gather_along(OP, self, index, &walk, shape, (d, size, sd))
     }
 
     /// Elements at flat (row-major) positions of `self` (`torch.take`); the result has
@@ -415,4 +393,31 @@ pub(crate) fn check_index_shape(op: &str, index: &Array, other: &Array, dim: usi
             other.shape()
         );
     }
+}
+
+/// The kernel shared by `index_select` and `gather`: `out[p] = self[p's base + index[p] * sd]`,
+/// where `walk` pairs each output position with its base in `self` (the gathered dim's stride
+/// zeroed) and its position in `index`; `(d, size, sd)` is the gathered dim, its size and its
+/// stride in `self`.
+#[track_caller]
+fn gather_along(
+    op: &str,
+    src: &Array,
+    index: &Array,
+    walk: &Walk<2>,
+    shape: &[usize],
+    (d, size, sd): (usize, usize, usize),
+) -> Array {
+    crate::dispatch!(src.dtype(), T => {
+        let mut out = T::pool().take_uninit(walk.numel());
+        src.with_slice(|a: &[T]| index.with_slice(|ix: &[i64]| {
+            fill_runs(walk, &mut out, |o, [oa, oi], [sa, si]| {
+                for (i, v) in o.iter_mut().enumerate() {
+                    let j = in_bounds(op, ix[oi + i * si], d, size);
+                    *v = a[oa + i * sa + j * sd];
+                }
+            })
+        }));
+        Array::from_contiguous(out, shape)
+    })
 }
