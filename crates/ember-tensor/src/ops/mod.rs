@@ -16,12 +16,14 @@
 //! | `join.rs`, `pad.rs` | cat, stack, split, chunk, unbind, tile, repeat, flip, roll, tril/triu; pad |
 //! | `indexing.rs`, `scatter.rs` | index_select, gather, take, masked_select, nonzero, one_hot, bincount; scatter*, index_add, index_put, masked_scatter |
 //! | `linalg.rs`, `einsum.rs` | matmul, mm, bmm, dot, outer, addmm, baddbmm, einsum |
+//! | `grad_kernels.rs` | tanh_backward, sigmoid_backward, threshold_backward (fused, for level 2) |
 //! | `map.rs` | the element-wise engines all of the above are built on |
 
 pub(crate) mod binary;
 pub(crate) mod compare;
 pub(crate) mod creation;
 pub(crate) mod einsum;
+pub(crate) mod grad_kernels;
 pub(crate) mod indexing;
 pub(crate) mod join;
 pub(crate) mod linalg;

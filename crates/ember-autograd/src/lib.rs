@@ -1,0 +1,57 @@
+//! # ember-autograd — level 2: [`Tensor`] and a define-by-run autograd
+//!
+//! A [`Tensor`] is a level-1 [`Array`] plus autograd metadata. Every op records, when an input
+//! requires grad and grad mode is on, a [`Node`] holding its backward function and its inputs'
+//! edges; [`Tensor::backward`] walks that graph in dependency order and frees it as it goes.
+//! Backward formulas are written with tensor ops, so gradients of gradients work
+//! (`create_graph`). Every op is `#[track_caller]`: errors and graph nodes name the user's line.
+//!
+//! ```
+//! use ember_autograd::{no_grad, Tensor, DType};
+//! let w = Tensor::randn(&[3, 2], DType::F32).requires_grad_(true);
+//! let x = Tensor::randn(&[4, 3], DType::F32);
+//! let loss = x.matmul(&w).relu().sum();
+//! loss.backward();
+//! assert_eq!(w.grad().unwrap().shape(), &[3, 2]);
+//! no_grad(|| w.sub_(&w.grad().unwrap().mul(0.1))); // an SGD step
+//! ```
+//!
+//! Where things are: `tensor.rs` (the type, recording), `node.rs` (graph nodes, saved
+//! tensors), `engine.rs` (backward), `ops/` (every op, table in `ops/mod.rs`), `hooks.rs`,
+//! `function.rs` (custom ops), `gradcheck.rs`, `grad_mode.rs`, `anomaly.rs`.
+#![doc(test(attr(deny(warnings))))]
+
+mod anomaly;
+mod backward;
+mod engine;
+mod function;
+mod grad_mode;
+mod gradcheck;
+mod hooks;
+mod node;
+pub mod ops;
+mod tensor;
+
+pub use backward::BackwardOptions;
+pub use ember_tensor::{
+    Array, DType, Device, Element, Ellipsis, Generator, IndexArg, NewAxis, PadMode, Scalar,
+    manual_seed, s,
+};
+pub use function::{Context, Function};
+pub use grad_mode::{
+    EnableGradGuard, GradModeGuard, NoGradGuard, enable_grad, inference_mode, is_grad_enabled,
+    no_grad, set_grad_enabled,
+};
+pub use gradcheck::{GradcheckOptions, gradcheck, gradgradcheck};
+pub use hooks::HookHandle;
+pub use node::{Node, SavedTensor};
+pub use ops::einsum::einsum;
+pub use ops::{IntoTensorOperand, TensorOperand};
+pub use tensor::Tensor;
+
+/// The functional autograd API and its modes, as in `torch.autograd`.
+pub mod autograd {
+    pub use crate::anomaly::{AnomalyGuard, detect_anomaly, is_anomaly_enabled};
+    pub use crate::backward::grad;
+    pub use crate::gradcheck::{gradcheck, gradgradcheck};
+}
