@@ -118,41 +118,39 @@ pub fn grad(
     create_graph: bool,
     allow_unused: bool,
 ) -> Vec<Option<Tensor>> {
-    let roots: Vec<(Tensor, Tensor)> = outputs
-        .iter()
-        .enumerate()
-        .map(|(i, o)| {
-            let g = match grad_outputs {
-                Some(gs) => {
-                    let g = gs.get(i).unwrap_or_else(|| {
-                        panic!(
-                            "autograd::grad: {} outputs but {} grad_outputs",
-                            outputs.len(),
-                            gs.len()
-                        )
-                    });
-                    assert!(
-                        g.shape() == o.shape(),
-                        "autograd::grad: grad_outputs[{i}] has shape {:?} but outputs[{i}] has \
-                         shape {:?}",
-                        g.shape(),
-                        o.shape()
-                    );
-                    (*g).clone()
-                }
-                None => {
-                    assert!(
-                        o.numel() == 1,
-                        "autograd::grad: outputs[{i}] has shape {:?}; grad can be implicitly \
-                         created only for scalar outputs, pass grad_outputs",
-                        o.shape()
-                    );
-                    Tensor::from_array(Array::ones(o.shape(), o.dtype()))
-                }
-            };
-            ((*o).clone(), g)
-        })
-        .collect();
+    // Plain loops, not closures: a panic here must point at the caller's line.
+    let mut roots: Vec<(Tensor, Tensor)> = Vec::with_capacity(outputs.len());
+    for (i, o) in outputs.iter().enumerate() {
+        let g = match grad_outputs {
+            Some(gs) => {
+                assert!(
+                    i < gs.len(),
+                    "autograd::grad: {} outputs but {} grad_outputs",
+                    outputs.len(),
+                    gs.len()
+                );
+                let g = gs[i];
+                assert!(
+                    g.shape() == o.shape(),
+                    "autograd::grad: grad_outputs[{i}] has shape {:?} but outputs[{i}] has \
+                     shape {:?}",
+                    g.shape(),
+                    o.shape()
+                );
+                g.clone()
+            }
+            None => {
+                assert!(
+                    o.numel() == 1,
+                    "autograd::grad: outputs[{i}] has shape {:?}; grad can be implicitly \
+                     created only for scalar outputs, pass grad_outputs",
+                    o.shape()
+                );
+                Tensor::from_array(Array::ones(o.shape(), o.dtype()))
+            }
+        };
+        roots.push(((*o).clone(), g));
+    }
     let inputs: Vec<Tensor> = inputs.iter().map(|t| (*t).clone()).collect();
     run_backward(
         &roots,

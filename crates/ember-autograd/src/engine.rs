@@ -139,8 +139,7 @@ pub(crate) fn run_backward(
     drop(order);
 
     // Seed the roots.
-    let mut buffers: HashMap<NodeKey, (Arc<Node>, SmallVec<[Option<Tensor>; 1]>)> =
-        HashMap::new();
+    let mut buffers: HashMap<NodeKey, (Arc<Node>, SmallVec<[Option<Tensor>; 1]>)> = HashMap::new();
     let mut leaves: Vec<(Arc<TensorImpl>, Option<Tensor>)> = Vec::new();
     let mut leaf_index: HashMap<LeafKey, usize> = HashMap::new();
     let mut ready: BinaryHeap<(u64, usize)> = BinaryHeap::new();
@@ -290,6 +289,16 @@ fn add_leaf(
 /// Checks a gradient returned by a backward function against the input it is for, casting its
 /// dtype when it differs (as PyTorch does).
 fn check_grad(node: &Node, i: usize, edge: &Edge, g: Tensor) -> Tensor {
+    if is_anomaly_enabled() {
+        let bad = no_grad(|| g.data().isfinite().logical_not().any().item::<bool>());
+        if bad {
+            panic!(
+                "anomaly detected: the backward of {} returned NaN or infinite values in its \
+                 gradient for input {i}",
+                node.describe()
+            );
+        }
+    }
     let (shape, dtype) = match edge {
         Edge::Node(c, nr) => (&c.outputs[*nr].shape[..], c.outputs[*nr].dtype),
         Edge::Leaf(w) => match w.upgrade() {
@@ -307,17 +316,11 @@ fn check_grad(node: &Node, i: usize, edge: &Edge, g: Tensor) -> Tensor {
     if g.shape() != shape {
         bad_shape(node, i, g.shape(), shape);
     }
-    if is_anomaly_enabled() {
-        let bad = no_grad(|| g.data().isfinite().logical_not().any().item::<bool>());
-        if bad {
-            panic!(
-                "anomaly detected: the backward of {} returned NaN or infinite values in its \
-                 gradient for input {i}",
-                node.describe()
-            );
-        }
+    if g.dtype() != dtype {
+        g.to_dtype(dtype)
+    } else {
+        g
     }
-    if g.dtype() != dtype { g.to_dtype(dtype) } else { g }
 }
 
 #[track_caller]

@@ -92,14 +92,20 @@ pub trait Function: Send + Sync + 'static {
         let mut ctx = Context::default();
         let outs = no_grad(|| self.forward(&mut ctx, &owned));
         if !any_requires_grad(inputs) {
-            return outs.into_iter().map(|t| Tensor::from_array(t.data().clone())).collect();
+            return outs
+                .into_iter()
+                .map(|t| Tensor::from_array(t.data().clone()))
+                .collect();
         }
         let name = self.name();
         let edges = inputs.iter().map(|t| t.edge()).collect();
         ctx.needs_input_grad = inputs.iter().map(|t| t.requires_grad()).collect();
         let metas: SmallVec<[OutputMeta; 1]> = outs
             .iter()
-            .map(|o| OutputMeta { shape: SmallVec::from_slice(o.shape()), dtype: o.dtype() })
+            .map(|o| OutputMeta {
+                shape: SmallVec::from_slice(o.shape()),
+                dtype: o.dtype(),
+            })
             .collect();
         let this = Arc::new(self);
         let ctx_cell: Arc<Mutex<Option<Context>>> = Arc::new(Mutex::new(None));
@@ -108,26 +114,33 @@ pub trait Function: Send + Sync + 'static {
             let to_save = std::mem::take(&mut ctx.to_save);
             ctx.saved = to_save
                 .iter()
-                .map(|t| match outs.iter().position(|o| o.data().shares_storage(t.data()) && o.shape() == t.shape() && o.strides() == t.strides()) {
-                    Some(k) => SavedTensor::output(t.data(), weak.clone(), k, name, loc),
-                    None => {
-                        let orig = owned
-                            .iter()
-                            .position(|o| o.is_same(t))
-                            .map(|i| inputs[i].clone())
-                            .unwrap_or_else(|| t.clone());
-                        SavedTensor::input(&orig, name).with_location(loc)
+                .map(|t| {
+                    match outs.iter().position(|o| {
+                        o.data().shares_storage(t.data())
+                            && o.shape() == t.shape()
+                            && o.strides() == t.strides()
+                    }) {
+                        Some(k) => SavedTensor::output(t.data(), weak.clone(), k, name, loc),
+                        None => {
+                            let orig = owned
+                                .iter()
+                                .position(|o| o.is_same(t))
+                                .map(|i| inputs[i].clone())
+                                .unwrap_or_else(|| t.clone());
+                            SavedTensor::input(&orig, name).with_location(loc)
+                        }
                     }
                 })
                 .collect();
             *ctx_cell.lock().unwrap_or_else(|e| e.into_inner()) = Some(std::mem::take(&mut ctx));
             let f = this.clone();
             let cell = ctx_cell.clone();
-            let backward: BackwardFn = Box::new(move |grads: &[Option<Tensor>], _needs: &[bool]| {
-                let guard = cell.lock().unwrap_or_else(|e| e.into_inner());
-                let ctx = guard.as_ref().expect("context set at apply");
-                f.backward(ctx, grads)
-            });
+            let backward: BackwardFn =
+                Box::new(move |grads: &[Option<Tensor>], _needs: &[bool]| {
+                    let guard = cell.lock().unwrap_or_else(|e| e.into_inner());
+                    let ctx = guard.as_ref().expect("context set at apply");
+                    f.backward(ctx, grads)
+                });
             Node::new(name, loc, edges, metas, backward)
         });
         outs.into_iter()

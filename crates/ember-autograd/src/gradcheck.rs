@@ -19,7 +19,11 @@ pub struct GradcheckOptions {
 
 impl Default for GradcheckOptions {
     fn default() -> Self {
-        GradcheckOptions { eps: 1e-6, atol: 1e-5, rtol: 1e-3 }
+        GradcheckOptions {
+            eps: 1e-6,
+            atol: 1e-5,
+            rtol: 1e-3,
+        }
     }
 }
 
@@ -42,13 +46,20 @@ pub fn gradcheck(
         }
     }
     let outs = f(inputs);
-    let checked: Vec<usize> = (0..inputs.len()).filter(|&i| inputs[i].requires_grad()).collect();
+    let checked: Vec<usize> = (0..inputs.len())
+        .filter(|&i| inputs[i].requires_grad())
+        .collect();
     // Analytical Jacobian, one backward per output element.
     let out_numels: Vec<usize> = outs.iter().map(Tensor::numel).collect();
     let total_out: usize = out_numels.iter().sum();
     let in_numels: Vec<usize> = checked.iter().map(|&i| inputs[i].numel()).collect();
-    let mut analytic: Vec<Vec<f64>> = in_numels.iter().map(|&n| vec![0.0; n * total_out]).collect();
-    let diff_outs: Vec<usize> = (0..outs.len()).filter(|&k| outs[k].requires_grad()).collect();
+    let mut analytic: Vec<Vec<f64>> = in_numels
+        .iter()
+        .map(|&n| vec![0.0; n * total_out])
+        .collect();
+    let diff_outs: Vec<usize> = (0..outs.len())
+        .filter(|&k| outs[k].requires_grad())
+        .collect();
     let mut row = 0;
     for (k, o) in outs.iter().enumerate() {
         for e in 0..o.numel() {

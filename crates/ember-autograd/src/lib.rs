@@ -54,4 +54,30 @@ pub mod autograd {
     pub use crate::anomaly::{AnomalyGuard, detect_anomaly, is_anomaly_enabled};
     pub use crate::backward::grad;
     pub use crate::gradcheck::{gradcheck, gradgradcheck};
+
+    /// Graph nodes alive in the process. A graph is freed when backward has run (unless
+    /// retained) and its outputs are dropped; leak tests watch this stay flat.
+    ///
+    /// ```
+    /// use ember_autograd::{autograd::live_nodes, Tensor};
+    /// let x = Tensor::from([1.0f32]).requires_grad_(true);
+    /// let y = x.exp().sin(); // two nodes
+    /// y.backward();
+    /// drop(y); // both freed: with no other thread busy, live_nodes() is back where it was
+    /// println!("{} nodes alive", live_nodes());
+    /// ```
+    pub fn live_nodes() -> usize {
+        crate::node::LIVE_NODES.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Tensors (handles' shared state, not storages) alive in the process.
+    ///
+    /// ```
+    /// let t = ember_autograd::Tensor::from([1.0f32]);
+    /// println!("{} tensors alive", ember_autograd::autograd::live_tensors());
+    /// drop(t);
+    /// ```
+    pub fn live_tensors() -> usize {
+        crate::tensor::LIVE_TENSORS.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }

@@ -67,6 +67,16 @@ fn next_seq() -> u64 {
     })
 }
 
+/// Nodes alive in this process (for leak tests: a freed graph brings it back down).
+pub(crate) static LIVE_NODES: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(0);
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        LIVE_NODES.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic inside a backward function (a version-check error, say) must not make the graph
     // unusable for the error message of the next call.
@@ -81,6 +91,7 @@ impl Node {
         outputs: SmallVec<[OutputMeta; 1]>,
         backward: BackwardFn,
     ) -> Node {
+        LIVE_NODES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Node {
             name,
             location,

@@ -33,6 +33,26 @@ pub(crate) struct TensorImpl {
     pub(crate) meta: Mutex<Meta>,
 }
 
+/// Tensors alive in this process (for leak tests).
+pub(crate) static LIVE_TENSORS: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(0);
+
+impl TensorImpl {
+    fn new(data: Array, meta: Meta) -> TensorImpl {
+        LIVE_TENSORS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        TensorImpl {
+            data,
+            meta: Mutex::new(meta),
+        }
+    }
+}
+
+impl Drop for TensorImpl {
+    fn drop(&mut self) {
+        LIVE_TENSORS.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 #[derive(Default)]
 pub(crate) struct Meta {
     /// Leaves only: whether gradients accumulate into `grad`.
@@ -66,23 +86,20 @@ impl Tensor {
     /// ```
     pub fn from_array(data: Array) -> Tensor {
         Tensor {
-            inner: Arc::new(TensorImpl {
-                data,
-                meta: Mutex::new(Meta::default()),
-            }),
+            inner: Arc::new(TensorImpl::new(data, Meta::default())),
         }
     }
 
     pub(crate) fn with_grad_fn(data: Array, node: Arc<Node>, output_nr: usize) -> Tensor {
         Tensor {
-            inner: Arc::new(TensorImpl {
+            inner: Arc::new(TensorImpl::new(
                 data,
-                meta: Mutex::new(Meta {
+                Meta {
                     grad_fn: Some(node),
                     output_nr,
                     ..Meta::default()
-                }),
-            }),
+                },
+            )),
         }
     }
 
@@ -672,4 +689,13 @@ macro_rules! tensor_from {
         }
     )*};
 }
-tensor_from!(f32, f64, ember_tensor::f16, ember_tensor::bf16, i64, i32, u8, bool);
+tensor_from!(
+    f32,
+    f64,
+    ember_tensor::f16,
+    ember_tensor::bf16,
+    i64,
+    i32,
+    u8,
+    bool
+);

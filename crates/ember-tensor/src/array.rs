@@ -196,8 +196,9 @@ impl Array {
     #[track_caller]
     pub(crate) fn with_slice<T: Element, R>(&self, f: impl FnOnce(&[T]) -> R) -> R {
         let guard = self.storage.read();
-        let s = T::slice(&guard)
-            .unwrap_or_else(|| panic!("expected an array of {}, got {}", T::DTYPE, self.dtype()));
+        let Some(s) = T::slice(&guard) else {
+            panic!("expected an array of {}, got {}", T::DTYPE, self.dtype())
+        };
         f(s)
     }
 
@@ -206,8 +207,9 @@ impl Array {
     pub(crate) fn with_slice_mut<T: Element, R>(&self, f: impl FnOnce(&mut [T]) -> R) -> R {
         let mut guard = self.storage.write();
         let dtype = guard.dtype();
-        let s = T::slice_mut(&mut guard)
-            .unwrap_or_else(|| panic!("expected an array of {}, got {}", T::DTYPE, dtype));
+        let Some(s) = T::slice_mut(&mut guard) else {
+            panic!("expected an array of {}, got {}", T::DTYPE, dtype)
+        };
         let r = f(s);
         self.storage.bump_version();
         r

@@ -71,13 +71,27 @@ impl Tensor {
             return Tensor::from_array(out);
         }
         let (sa, sb) = (self.shape().to_vec(), b.shape().to_vec());
-        let a_s = b.requires_grad().then(|| self.save("mul"));
-        let b_s = self.requires_grad().then(|| b.save("mul"));
+        let a_s = if b.requires_grad() {
+            Some(self.save("mul"))
+        } else {
+            None
+        };
+        let b_s = if self.requires_grad() {
+            Some(b.save("mul"))
+        } else {
+            None
+        };
         record("mul", out, &[self, &b], move |g, n| {
             let g = g[0].as_ref().expect("grad");
             vec![
-                n[0].then(|| g.mul(&b_s.as_ref().expect("saved").unpack()).sum_to_size(&sa)),
-                n[1].then(|| g.mul(&a_s.as_ref().expect("saved").unpack()).sum_to_size(&sb)),
+                n[0].then(|| {
+                    g.mul(&b_s.as_ref().expect("saved").unpack())
+                        .sum_to_size(&sa)
+                }),
+                n[1].then(|| {
+                    g.mul(&a_s.as_ref().expect("saved").unpack())
+                        .sum_to_size(&sb)
+                }),
             ]
         })
     }
@@ -92,7 +106,11 @@ impl Tensor {
             return Tensor::from_array(out);
         }
         let (sa, sb) = (self.shape().to_vec(), b.shape().to_vec());
-        let a_s = b.requires_grad().then(|| self.save("div"));
+        let a_s = if b.requires_grad() {
+            Some(self.save("div"))
+        } else {
+            None
+        };
         let b_s = b.save("div");
         record("div", out, &[self, &b], move |g, n| {
             let g = g[0].as_ref().expect("grad");
@@ -221,7 +239,13 @@ impl Tensor {
     }
 
     #[track_caller]
-    fn mod_like(&self, name: &'static str, b: &Tensor, out: ember_tensor::Array, floor: bool) -> Tensor {
+    fn mod_like(
+        &self,
+        name: &'static str,
+        b: &Tensor,
+        out: ember_tensor::Array,
+        floor: bool,
+    ) -> Tensor {
         if !any_requires_grad(&[self, b]) {
             return Tensor::from_array(out);
         }

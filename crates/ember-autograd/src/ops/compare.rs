@@ -239,7 +239,12 @@ impl Tensor {
         let m = mask.detach();
         let s = self.shape().to_vec();
         record("masked_fill", out, &[self], move |g, _| {
-            vec![Some(g[0].as_ref().expect("grad").masked_fill(&m, 0.0).sum_to_size(&s))]
+            vec![Some(
+                g[0].as_ref()
+                    .expect("grad")
+                    .masked_fill(&m, 0.0)
+                    .sum_to_size(&s),
+            )]
         })
     }
 
@@ -261,7 +266,11 @@ impl Tensor {
         if !any_requires_grad(&[self, end, weight]) {
             return Tensor::from_array(out);
         }
-        let shapes = [self.shape().to_vec(), end.shape().to_vec(), weight.shape().to_vec()];
+        let shapes = [
+            self.shape().to_vec(),
+            end.shape().to_vec(),
+            weight.shape().to_vec(),
+        ];
         let (a_s, b_s, w_s) = (self.save("lerp"), end.save("lerp"), weight.save("lerp"));
         record("lerp", out, &[self, end, weight], move |g, n| {
             let g = g[0].as_ref().expect("grad");
@@ -269,7 +278,10 @@ impl Tensor {
             vec![
                 n[0].then(|| g.mul(&w.neg().add(1.0)).sum_to_size(&shapes[0])),
                 n[1].then(|| g.mul(&w).sum_to_size(&shapes[1])),
-                n[2].then(|| g.mul(&b_s.unpack().sub(&a_s.unpack())).sum_to_size(&shapes[2])),
+                n[2].then(|| {
+                    g.mul(&b_s.unpack().sub(&a_s.unpack()))
+                        .sum_to_size(&shapes[2])
+                }),
             ]
         })
     }
@@ -292,7 +304,11 @@ impl Tensor {
         if !any_requires_grad(&[self, t1, t2]) {
             return Tensor::from_array(out);
         }
-        let shapes = [self.shape().to_vec(), t1.shape().to_vec(), t2.shape().to_vec()];
+        let shapes = [
+            self.shape().to_vec(),
+            t1.shape().to_vec(),
+            t2.shape().to_vec(),
+        ];
         let (s1, s2) = (t1.save("addcmul"), t2.save("addcmul"));
         record("addcmul", out, &[self, t1, t2], move |g, n| {
             let g = g[0].as_ref().expect("grad");
@@ -322,7 +338,11 @@ impl Tensor {
         if !any_requires_grad(&[self, t1, t2]) {
             return Tensor::from_array(out);
         }
-        let shapes = [self.shape().to_vec(), t1.shape().to_vec(), t2.shape().to_vec()];
+        let shapes = [
+            self.shape().to_vec(),
+            t1.shape().to_vec(),
+            t2.shape().to_vec(),
+        ];
         let (s1, s2) = (t1.save("addcdiv"), t2.save("addcdiv"));
         record("addcdiv", out, &[self, t1, t2], move |g, n| {
             let g = g[0].as_ref().expect("grad");
@@ -331,7 +351,10 @@ impl Tensor {
                 n[0].then(|| g.sum_to_size(&shapes[0])),
                 n[1].then(|| g.div(&t2).mul(value).sum_to_size(&shapes[1])),
                 n[2].then(|| {
-                    g.mul(&s1.unpack()).div(&t2.mul(&t2)).mul(-value).sum_to_size(&shapes[2])
+                    g.mul(&s1.unpack())
+                        .div(&t2.mul(&t2))
+                        .mul(-value)
+                        .sum_to_size(&shapes[2])
                 }),
             ]
         })

@@ -53,7 +53,9 @@ pub fn einsum(equation: &str, operands: &[&Tensor]) -> Tensor {
         .map(|(t, o)| o.ndim() - (t.len() - 3))
         .max()
         .unwrap_or(0);
-    let ell: Vec<char> = (0..ell_dims).map(|_| free.next().expect("52 letters")).collect();
+    let ell: Vec<char> = (0..ell_dims)
+        .map(|_| free.next().expect("52 letters"))
+        .collect();
     let mut ops: Vec<Tensor> = operands.iter().map(|t| (*t).clone()).collect();
     let mut subs: Vec<Vec<char>> = terms
         .iter()
@@ -103,7 +105,12 @@ pub fn einsum(equation: &str, operands: &[&Tensor]) -> Tensor {
     let size_of = |c: char, subs: &Vec<Vec<char>>, ops: &Vec<Tensor>| -> usize {
         subs.iter()
             .zip(ops)
-            .flat_map(|(s, o)| s.iter().zip(o.shape()).filter(|(d, _)| **d == c).map(|(_, n)| *n))
+            .flat_map(|(s, o)| {
+                s.iter()
+                    .zip(o.shape())
+                    .filter(|(d, _)| **d == c)
+                    .map(|(_, n)| *n)
+            })
             .max()
             .unwrap_or(1)
     };
@@ -119,8 +126,12 @@ pub fn einsum(equation: &str, operands: &[&Tensor]) -> Tensor {
             };
             let c = s[p];
             ops[i] = ops[i].diagonal(0, p as isize, q as isize);
-            let mut ns: Vec<char> =
-                s.iter().enumerate().filter(|(k, _)| *k != p && *k != q).map(|(_, c)| *c).collect();
+            let mut ns: Vec<char> = s
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| *k != p && *k != q)
+                .map(|(_, c)| *c)
+                .collect();
             ns.push(c);
             subs[i] = ns;
         }
@@ -132,7 +143,10 @@ pub fn einsum(equation: &str, operands: &[&Tensor]) -> Tensor {
             k -= 1;
             let c = subs[i][k];
             let elsewhere = out.contains(&c)
-                || subs.iter().enumerate().any(|(j, s)| j != i && s.contains(&c));
+                || subs
+                    .iter()
+                    .enumerate()
+                    .any(|(j, s)| j != i && s.contains(&c));
             let broadcast = ops[i].shape()[k] == 1 && size_of(c, &subs, &ops) > 1;
             if !elsewhere || broadcast {
                 ops[i] = ops[i].sum_dim(&[k as isize], false);
@@ -141,10 +155,14 @@ pub fn einsum(equation: &str, operands: &[&Tensor]) -> Tensor {
         }
     }
     // Output letters no operand has any more (size-1 broadcast everywhere): add them back.
-    let missing: Vec<usize> =
-        (0..out.len()).filter(|&k| !subs.iter().any(|s| s.contains(&out[k]))).collect();
-    let core_out: Vec<char> =
-        out.iter().copied().filter(|c| subs.iter().any(|s| s.contains(c))).collect();
+    let missing: Vec<usize> = (0..out.len())
+        .filter(|&k| !subs.iter().any(|s| s.contains(&out[k])))
+        .collect();
+    let core_out: Vec<char> = out
+        .iter()
+        .copied()
+        .filter(|c| subs.iter().any(|s| s.contains(c)))
+        .collect();
     let y = einsum_core(&ops, &subs, &core_out);
     if missing.is_empty() {
         y
@@ -162,7 +180,10 @@ pub fn einsum(equation: &str, operands: &[&Tensor]) -> Tensor {
 fn einsum_core(ops: &[Tensor], subs: &[Vec<char>], out: &[char]) -> Tensor {
     let eq = format!(
         "{}->{}",
-        subs.iter().map(|s| s.iter().collect::<String>()).collect::<Vec<_>>().join(","),
+        subs.iter()
+            .map(|s| s.iter().collect::<String>())
+            .collect::<Vec<_>>()
+            .join(","),
         out.iter().collect::<String>()
     );
     let arrays: Vec<&Array> = ops.iter().map(|t| t.data()).collect();
@@ -171,7 +192,10 @@ fn einsum_core(ops: &[Tensor], subs: &[Vec<char>], out: &[char]) -> Tensor {
     if !any_requires_grad(&refs) {
         return Tensor::from_array(y);
     }
-    let saved: Vec<crate::node::SavedTensor> = ops.iter().map(|t| t.save("einsum")).collect();
+    let mut saved: Vec<crate::node::SavedTensor> = Vec::with_capacity(ops.len());
+    for t in ops {
+        saved.push(t.save("einsum")); // not in a closure: keeps the caller's line
+    }
     let subs = subs.to_vec();
     let out = out.to_vec();
     record("einsum", y, &refs, move |g, n| {
@@ -188,7 +212,11 @@ fn einsum_core(ops: &[Tensor], subs: &[Vec<char>], out: &[char]) -> Tensor {
                             args.push(t);
                         }
                     }
-                    let eq = format!("{}->{}", terms.join(","), subs[i].iter().collect::<String>());
+                    let eq = format!(
+                        "{}->{}",
+                        terms.join(","),
+                        subs[i].iter().collect::<String>()
+                    );
                     einsum(&eq, &args)
                 })
             })

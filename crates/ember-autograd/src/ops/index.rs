@@ -40,7 +40,9 @@ impl Tensor {
         let idx = index.detach();
         record("index_select", out, &[self], move |g, _| {
             let g = g[0].as_ref().expect("grad");
-            vec![Some(Tensor::zeros(&s, g.dtype()).index_add(d, &idx, g, 1.0))]
+            vec![Some(
+                Tensor::zeros(&s, g.dtype()).index_add(d, &idx, g, 1.0),
+            )]
         })
     }
 
@@ -137,7 +139,9 @@ impl Tensor {
         let out = self.data().scatter_value(d, index.data(), value);
         let idx = index.detach();
         record("scatter_value", out, &[self], move |g, _| {
-            vec![Some(g[0].as_ref().expect("grad").scatter_value(d, &idx, 0.0))]
+            vec![Some(
+                g[0].as_ref().expect("grad").scatter_value(d, &idx, 0.0),
+            )]
         })
     }
 
@@ -162,7 +166,10 @@ impl Tensor {
         let ss = src.shape().to_vec();
         record("scatter_add", out, &[self, src], move |g, n| {
             let g = g[0].as_ref().expect("grad");
-            vec![n[0].then(|| g.clone()), n[1].then(|| pad_to(g.gather(d, &idx), &ss))]
+            vec![
+                n[0].then(|| g.clone()),
+                n[1].then(|| pad_to(g.gather(d, &idx), &ss)),
+            ]
         })
     }
 
@@ -308,20 +315,25 @@ impl Tensor {
         let shape = self.shape().to_vec();
         let mut bshape: Vec<usize> = vec![];
         for t in indices {
-            bshape = ember_tensor::broadcast_shapes(&bshape, t.shape())
-                .unwrap_or_else(|| {
-                    panic!(
-                        "index_get: index shapes {:?} do not broadcast",
-                        indices.iter().map(|t| t.shape().to_vec()).collect::<Vec<_>>()
-                    )
-                })
-                .to_vec();
+            bshape = match ember_tensor::broadcast_shapes(&bshape, t.shape()) {
+                Some(b) => b.to_vec(),
+                None => panic!(
+                    "index_get: index shapes {:?} do not broadcast",
+                    indices
+                        .iter()
+                        .map(|t| t.shape().to_vec())
+                        .collect::<Vec<_>>()
+                ),
+            };
         }
         // The flat index over the first k dims, negative indices counting from the end.
         let mut flat = Array::zeros(&bshape, DType::I64);
         for (j, t) in indices.iter().enumerate() {
             let stride: usize = shape[j + 1..k].iter().product();
-            let i = t.data().to_dtype(DType::I64).remainder(shape[j].max(1) as i64);
+            let i = t
+                .data()
+                .to_dtype(DType::I64)
+                .remainder(shape[j].max(1) as i64);
             flat = flat.add(&i.mul(stride as i64));
         }
         let lead: usize = shape[..k].iter().product();
@@ -355,4 +367,3 @@ impl Tensor {
         Tensor::from_array(self.data().nonzero())
     }
 }
-

@@ -51,7 +51,11 @@ impl Tensor {
         }
         // The old value, carrying this tensor's place in the graph.
         let old = {
-            let data = if needs_old { self.data().clone_array() } else { self.data().clone() };
+            let data = if needs_old {
+                self.data().clone_array()
+            } else {
+                self.data().clone()
+            };
             let t = Tensor::from_array(data);
             {
                 let edge = self.grad_fn();
@@ -95,20 +99,25 @@ impl Tensor {
                 let bs: Vec<isize> = base.shape().iter().map(|&s| s as isize).collect();
                 let vs: Vec<isize> = self.shape().iter().map(|&s| s as isize).collect();
                 let n = base.numel();
-                let node_t = record("copy_slices", base.data().clone(), &[&old_base, &r], move |g, nd| {
-                    let g = g[0].as_ref().expect("grad");
-                    let flat = idx.reshape(&[-1]);
-                    let region = g.reshape(&[-1]).index_select(0, &flat);
-                    vec![
-                        nd[0].then(|| {
-                            let put = Tensor::zeros(&[n], g.dtype())
-                                .index_add(0, &flat, &region, 1.0)
-                                .reshape(&bs);
-                            g.sub(&put)
-                        }),
-                        nd[1].then(|| region.reshape(&vs)),
-                    ]
-                });
+                let node_t = record(
+                    "copy_slices",
+                    base.data().clone(),
+                    &[&old_base, &r],
+                    move |g, nd| {
+                        let g = g[0].as_ref().expect("grad");
+                        let flat = idx.reshape(&[-1]);
+                        let region = g.reshape(&[-1]).index_select(0, &flat);
+                        vec![
+                            nd[0].then(|| {
+                                let put = Tensor::zeros(&[n], g.dtype())
+                                    .index_add(0, &flat, &region, 1.0)
+                                    .reshape(&bs);
+                                g.sub(&put)
+                            }),
+                            nd[1].then(|| region.reshape(&vs)),
+                        ]
+                    },
+                );
                 let nm = node_t.meta();
                 let mut m = base.meta();
                 m.grad_fn = nm.grad_fn.clone();
@@ -196,7 +205,13 @@ impl Tensor {
     /// ```
     #[track_caller]
     pub fn fill_(&self, value: f64) -> &Tensor {
-        self.inplace("fill_", false, false, |a| a.fill_(value), |old| old.mul(0.0).add(value))
+        self.inplace(
+            "fill_",
+            false,
+            false,
+            |a| a.fill_(value),
+            |old| old.mul(0.0).add(value),
+        )
     }
 
     /// Fills with zeros in place (`Tensor.zero_`).
@@ -230,7 +245,10 @@ impl Tensor {
             src.requires_grad() && is_grad_enabled(),
             false,
             |a| a.copy_(src.data()),
-            |old| old.mul(0.0).add(&src.to_dtype(dt).expand(&crate::ops::view::isz(&shape))),
+            |old| {
+                old.mul(0.0)
+                    .add(&src.to_dtype(dt).expand(&crate::ops::view::isz(&shape)))
+            },
         )
     }
 
@@ -243,7 +261,13 @@ impl Tensor {
     /// ```
     #[track_caller]
     pub fn clamp_(&self, min: f64, max: f64) -> &Tensor {
-        self.inplace("clamp_", false, true, |a| a.copy_(&a.clamp(min, max)), |old| old.clamp(min, max))
+        self.inplace(
+            "clamp_",
+            false,
+            true,
+            |a| a.copy_(&a.clamp(min, max)),
+            |old| old.clamp(min, max),
+        )
     }
 
     /// In-place [`relu`](Tensor::relu).
@@ -255,7 +279,13 @@ impl Tensor {
     /// ```
     #[track_caller]
     pub fn relu_(&self) -> &Tensor {
-        self.inplace("relu_", false, false, |a| a.copy_(&a.relu()), |old| old.relu())
+        self.inplace(
+            "relu_",
+            false,
+            false,
+            |a| a.copy_(&a.relu()),
+            |old| old.relu(),
+        )
     }
 
     /// In-place [`masked_fill`](Tensor::masked_fill).

@@ -29,8 +29,16 @@ impl Tensor {
         );
         if an == 1 || bn == 1 {
             // Promote vectors to matrices, multiply, and drop the added dim again.
-            let a = if an == 1 { self.unsqueeze(0) } else { self.clone() };
-            let b = if bn == 1 { other.unsqueeze(-1) } else { other.clone() };
+            let a = if an == 1 {
+                self.unsqueeze(0)
+            } else {
+                self.clone()
+            };
+            let b = if bn == 1 {
+                other.unsqueeze(-1)
+            } else {
+                other.clone()
+            };
             let y = a.matmul(&b);
             return match (an == 1, bn == 1) {
                 (true, true) => y.reshape(&[]),
@@ -44,13 +52,31 @@ impl Tensor {
             return Tensor::from_array(out);
         }
         let (sa, sb) = (self.shape().to_vec(), other.shape().to_vec());
-        let a_s = other.requires_grad().then(|| self.save("matmul"));
-        let b_s = self.requires_grad().then(|| other.save("matmul"));
+        let a_s = if other.requires_grad() {
+            Some(self.save("matmul"))
+        } else {
+            None
+        };
+        let b_s = if self.requires_grad() {
+            Some(other.save("matmul"))
+        } else {
+            None
+        };
         record("matmul", out, &[self, other], move |g, n| {
             let g = g[0].as_ref().expect("grad");
             vec![
-                n[0].then(|| g.matmul(&b_s.as_ref().expect("saved").unpack().mt()).sum_to_size(&sa)),
-                n[1].then(|| a_s.as_ref().expect("saved").unpack().mt().matmul(g).sum_to_size(&sb)),
+                n[0].then(|| {
+                    g.matmul(&b_s.as_ref().expect("saved").unpack().mt())
+                        .sum_to_size(&sa)
+                }),
+                n[1].then(|| {
+                    a_s.as_ref()
+                        .expect("saved")
+                        .unpack()
+                        .mt()
+                        .matmul(g)
+                        .sum_to_size(&sb)
+                }),
             ]
         })
     }
@@ -143,7 +169,11 @@ impl Tensor {
         if beta == 0.0 {
             return p;
         }
-        let s = if beta == 1.0 { self.clone() } else { self.mul(beta) };
+        let s = if beta == 1.0 {
+            self.clone()
+        } else {
+            self.mul(beta)
+        };
         s.add(&p)
     }
 
@@ -160,7 +190,11 @@ impl Tensor {
         if beta == 0.0 {
             return p;
         }
-        let s = if beta == 1.0 { self.clone() } else { self.mul(beta) };
+        let s = if beta == 1.0 {
+            self.clone()
+        } else {
+            self.mul(beta)
+        };
         s.add(&p)
     }
 }

@@ -81,7 +81,9 @@ impl Tensor {
         let out = self.data().sum_dim(&idims(&d), keepdim);
         let s = self.shape().to_vec();
         record("sum_dim", out, &[self], move |g, _| {
-            vec![Some(unreduce(g[0].as_ref().expect("grad"), &s, &d).expand(&isz(&s)))]
+            vec![Some(
+                unreduce(g[0].as_ref().expect("grad"), &s, &d).expand(&isz(&s)),
+            )]
         })
     }
 
@@ -360,18 +362,31 @@ impl Tensor {
     }
 
     #[track_caller]
-    fn select_record(&self, name: &'static str, v: Array, i: Array, d: isize, keepdim: bool) -> (Tensor, Tensor) {
+    fn select_record(
+        &self,
+        name: &'static str,
+        v: Array,
+        i: Array,
+        d: isize,
+        keepdim: bool,
+    ) -> (Tensor, Tensor) {
         let dd = dim(name, d, self.ndim());
         let s = self.shape().to_vec();
         let idx = Tensor::from_array(i.clone());
         let mut outs = record_multi(name, vec![v, i], &[true, false], &[self], move |g, _| {
-            let Some(g) = g[0].as_ref() else { return vec![None] };
+            let Some(g) = g[0].as_ref() else {
+                return vec![None];
+            };
             let (g, idx) = if keepdim || s.is_empty() {
                 (g.clone(), idx.clone())
             } else {
                 (g.unsqueeze(dd as isize), idx.unsqueeze(dd as isize))
             };
-            vec![Some(Tensor::zeros(&s, g.dtype()).scatter(dd as isize, &idx, &g))]
+            vec![Some(Tensor::zeros(&s, g.dtype()).scatter(
+                dd as isize,
+                &idx,
+                &g,
+            ))]
         });
         let i = outs.pop().expect("two outputs");
         (outs.pop().expect("two outputs"), i)
@@ -647,7 +662,11 @@ impl Tensor {
     pub fn log_softmax(&self, d: isize) -> Tensor {
         let dd = dim("log_softmax", d, self.ndim()) as isize;
         let x = self.data();
-        let out = if x.numel() == 0 { x.clone() } else { x.sub(&x.logsumexp(&[dd], true)) };
+        let out = if x.numel() == 0 {
+            x.clone()
+        } else {
+            x.sub(&x.logsumexp(&[dd], true))
+        };
         record_with_output("log_softmax", out, &[self], move |ys| {
             move |g, _| {
                 let g = g[0].as_ref().expect("grad");
@@ -669,7 +688,9 @@ impl Tensor {
     pub fn cumsum(&self, d: isize) -> Tensor {
         let out = self.data().cumsum(d);
         record("cumsum", out, &[self], move |g, _| {
-            vec![Some(g[0].as_ref().expect("grad").flip(&[d]).cumsum(d).flip(&[d]))]
+            vec![Some(
+                g[0].as_ref().expect("grad").flip(&[d]).cumsum(d).flip(&[d]),
+            )]
         })
     }
 
@@ -781,11 +802,19 @@ impl Tensor {
     }
 
     #[track_caller]
-    fn cum_select_record(&self, name: &'static str, v: Array, i: Array, d: isize) -> (Tensor, Tensor) {
+    fn cum_select_record(
+        &self,
+        name: &'static str,
+        v: Array,
+        i: Array,
+        d: isize,
+    ) -> (Tensor, Tensor) {
         let s = self.shape().to_vec();
         let idx = Tensor::from_array(i.clone());
         let mut outs = record_multi(name, vec![v, i], &[true, false], &[self], move |g, _| {
-            let Some(g) = g[0].as_ref() else { return vec![None] };
+            let Some(g) = g[0].as_ref() else {
+                return vec![None];
+            };
             vec![Some(Tensor::zeros(&s, g.dtype()).scatter_add(d, &idx, g))]
         });
         let i = outs.pop().expect("two outputs");
@@ -826,11 +855,19 @@ impl Tensor {
     }
 
     #[track_caller]
-    fn permuting_record(&self, name: &'static str, v: Array, i: Array, d: isize) -> (Tensor, Tensor) {
+    fn permuting_record(
+        &self,
+        name: &'static str,
+        v: Array,
+        i: Array,
+        d: isize,
+    ) -> (Tensor, Tensor) {
         let s = self.shape().to_vec();
         let idx = Tensor::from_array(i.clone());
         let mut outs = record_multi(name, vec![v, i], &[true, false], &[self], move |g, _| {
-            let Some(g) = g[0].as_ref() else { return vec![None] };
+            let Some(g) = g[0].as_ref() else {
+                return vec![None];
+            };
             vec![Some(Tensor::zeros(&s, g.dtype()).scatter(d, &idx, g))]
         });
         let i = outs.pop().expect("two outputs");
@@ -871,4 +908,3 @@ fn exclusive_prod(x: &Tensor, d: usize) -> Tensor {
     };
     left.mul(&right)
 }
-

@@ -86,7 +86,10 @@ impl Tensor {
     /// ```
     #[track_caller]
     pub fn stack(tensors: &[&Tensor], d: isize) -> Tensor {
-        assert!(!tensors.is_empty(), "stack: expects a non-empty list of tensors");
+        assert!(
+            !tensors.is_empty(),
+            "stack: expects a non-empty list of tensors"
+        );
         let dd = dim("stack", d, tensors[0].ndim() + 1) as isize;
         let parts: Vec<Tensor> = tensors.iter().map(|t| t.unsqueeze(dd)).collect();
         Tensor::cat(&parts.iter().collect::<Vec<_>>(), dd)
@@ -215,7 +218,9 @@ impl Tensor {
     #[track_caller]
     pub fn repeat_interleave(&self, repeats: usize, d: Option<isize>) -> Tensor {
         let out = self.data().repeat_interleave(repeats, d);
-        gather_like("repeat_interleave", self, out, move |a| a.repeat_interleave(repeats, d))
+        gather_like("repeat_interleave", self, out, move |a| {
+            a.repeat_interleave(repeats, d)
+        })
     }
 
     /// Reverses the order along `dims` (`torch.flip`).

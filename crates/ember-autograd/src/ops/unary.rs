@@ -168,7 +168,12 @@ impl Tensor {
     pub fn leaky_relu(&self, negative_slope: f64) -> Tensor {
         let out = self.data().leaky_relu(negative_slope);
         record_x("leaky_relu", self, out, move |g, x| {
-            g.mul(&x.gt(0.0).to_dtype(g.dtype()).mul(1.0 - negative_slope).add(negative_slope))
+            g.mul(
+                &x.gt(0.0)
+                    .to_dtype(g.dtype())
+                    .mul(1.0 - negative_slope)
+                    .add(negative_slope),
+            )
         })
     }
 
@@ -220,7 +225,11 @@ impl Tensor {
                     .add(&x.mul(0.5).mul(&t.mul(&t).neg().add(1.0)).mul(&du));
                 g.mul(&d)
             } else {
-                let cdf = x.mul(std::f64::consts::FRAC_1_SQRT_2).erf().add(1.0).mul(0.5);
+                let cdf = x
+                    .mul(std::f64::consts::FRAC_1_SQRT_2)
+                    .erf()
+                    .add(1.0)
+                    .mul(0.5);
                 let pdf = x.mul(x).mul(-0.5).exp().mul(1.0 / (2.0 * PI).sqrt());
                 g.mul(&cdf.add(&x.mul(&pdf)))
             }
@@ -276,7 +285,9 @@ impl Tensor {
     #[track_caller]
     pub fn clamp_min(&self, min: f64) -> Tensor {
         let out = self.data().clamp_min(min);
-        record_x("clamp_min", self, out, move |g, x| g.mul(&x.ge(min).to_dtype(g.dtype())))
+        record_x("clamp_min", self, out, move |g, x| {
+            g.mul(&x.ge(min).to_dtype(g.dtype()))
+        })
     }
 
     /// `min(x, max)` (`torch.clamp_max`). Gradient: `g` where `x ≤ max`.
@@ -290,7 +301,9 @@ impl Tensor {
     #[track_caller]
     pub fn clamp_max(&self, max: f64) -> Tensor {
         let out = self.data().clamp_max(max);
-        record_x("clamp_max", self, out, move |g, x| g.mul(&x.le(max).to_dtype(g.dtype())))
+        record_x("clamp_max", self, out, move |g, x| {
+            g.mul(&x.le(max).to_dtype(g.dtype()))
+        })
     }
 
     // ------------------------------------------------------------ fused backward kernels
@@ -341,7 +354,12 @@ impl Tensor {
         }
         let y_s = y.save("threshold_backward");
         record("threshold_backward", out, &[self], move |gg, _| {
-            vec![Some(gg[0].as_ref().expect("grad").threshold_backward(&y_s.unpack(), threshold))]
+            vec![Some(
+                gg[0]
+                    .as_ref()
+                    .expect("grad")
+                    .threshold_backward(&y_s.unpack(), threshold),
+            )]
         })
     }
 }

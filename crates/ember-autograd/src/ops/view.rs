@@ -64,7 +64,10 @@ fn put_through(g: &Tensor, in_shape: &[usize], f: &ViewFn) -> Tensor {
     } else {
         let n: usize = in_shape.iter().product();
         let ids = Array::arange(0.0, n as f64, 1.0, DType::I64).reshape(&isz(in_shape));
-        let idx = no_grad(|| f(&Tensor::from_array(ids))).data().contiguous().reshape(&[-1]);
+        let idx = no_grad(|| f(&Tensor::from_array(ids)))
+            .data()
+            .contiguous()
+            .reshape(&[-1]);
         Tensor::from_array(Array::zeros(&[n], g.dtype()))
             .index_add(0, &Tensor::from_array(idx), &g.reshape(&[-1]), 1.0)
             .reshape(&isz(in_shape))
@@ -81,7 +84,11 @@ fn view_record(name: &'static str, input: &Tensor, out: Array, f: ViewFn) -> Ten
     let t = if any_requires_grad(&[input]) {
         let in_shape = input.shape().to_vec();
         record(name, out, &[input], move |g, _| {
-            vec![Some(put_through(g[0].as_ref().expect("grad"), &in_shape, &f))]
+            vec![Some(put_through(
+                g[0].as_ref().expect("grad"),
+                &in_shape,
+                &f,
+            ))]
         })
     } else {
         Tensor::from_array(out)
@@ -95,9 +102,16 @@ fn view_record(name: &'static str, input: &Tensor, out: Array, f: ViewFn) -> Ten
 pub(crate) fn storage_index(base: &Layout, view: &Layout, storage_len: usize) -> Array {
     let map = Array::full(&[storage_len], -1i64, DType::I64);
     let ids = Array::arange(0.0, base.numel() as f64, 1.0, DType::I64).reshape(&isz(base.shape()));
-    map.as_strided(base.shape(), base.strides(), base.offset()).copy_(&ids);
-    let idx = map.as_strided(view.shape(), view.strides(), view.offset()).contiguous();
-    let min = if idx.numel() == 0 { 0 } else { idx.min().item::<i64>() };
+    map.as_strided(base.shape(), base.strides(), base.offset())
+        .copy_(&ids);
+    let idx = map
+        .as_strided(view.shape(), view.strides(), view.offset())
+        .contiguous();
+    let min = if idx.numel() == 0 {
+        0
+    } else {
+        idx.min().item::<i64>()
+    };
     assert!(
         min >= 0,
         "as_strided: the view reads storage elements that are not part of its input"
@@ -270,8 +284,16 @@ impl Tensor {
     /// ```
     #[track_caller]
     pub fn t(&self) -> Tensor {
-        assert!(self.ndim() <= 2, "t: expects a tensor with <= 2 dims, got shape {:?}", self.shape());
-        if self.ndim() < 2 { self.permute(&[0][..self.ndim()]) } else { self.permute(&[1, 0]) }
+        assert!(
+            self.ndim() <= 2,
+            "t: expects a tensor with <= 2 dims, got shape {:?}",
+            self.shape()
+        );
+        if self.ndim() < 2 {
+            self.permute(&[0][..self.ndim()])
+        } else {
+            self.permute(&[1, 0])
+        }
     }
 
     /// Transpose of the last two dims (`Tensor.mT`).
@@ -282,7 +304,11 @@ impl Tensor {
     /// ```
     #[track_caller]
     pub fn mt(&self) -> Tensor {
-        assert!(self.ndim() >= 2, "mT: expects a tensor with >= 2 dims, got shape {:?}", self.shape());
+        assert!(
+            self.ndim() >= 2,
+            "mT: expects a tensor with >= 2 dims, got shape {:?}",
+            self.shape()
+        );
         self.transpose(-2, -1)
     }
 
@@ -297,7 +323,12 @@ impl Tensor {
         let nd = self.ndim();
         let src: Vec<usize> = source.iter().map(|&d| dim("movedim", d, nd)).collect();
         let dst: Vec<usize> = destination.iter().map(|&d| dim("movedim", d, nd)).collect();
-        assert!(src.len() == dst.len(), "movedim: {} source dims but {} destinations", src.len(), dst.len());
+        assert!(
+            src.len() == dst.len(),
+            "movedim: {} source dims but {} destinations",
+            src.len(),
+            dst.len()
+        );
         let mut perm = vec![usize::MAX; nd];
         for (&s, &d) in src.iter().zip(&dst) {
             perm[d] = s;
@@ -364,7 +395,12 @@ impl Tensor {
     #[track_caller]
     pub fn narrow(&self, dim: isize, start: usize, length: usize) -> Tensor {
         let out = self.data().narrow(dim, start, length);
-        view_record("narrow", self, out, Arc::new(move |t| t.narrow(dim, start, length)))
+        view_record(
+            "narrow",
+            self,
+            out,
+            Arc::new(move |t| t.narrow(dim, start, length)),
+        )
     }
 
     /// Index `index` of dim `dim`, removing the dim (`Tensor.select`).
@@ -412,7 +448,12 @@ impl Tensor {
     #[track_caller]
     pub fn diagonal(&self, offset: i64, dim1: isize, dim2: isize) -> Tensor {
         let out = self.data().diagonal(offset, dim1, dim2);
-        view_record("diagonal", self, out, Arc::new(move |t| t.diagonal(offset, dim1, dim2)))
+        view_record(
+            "diagonal",
+            self,
+            out,
+            Arc::new(move |t| t.diagonal(offset, dim1, dim2)),
+        )
     }
 
     /// Sliding windows of `size` every `step` along `dim`, as a new last dim (`Tensor.unfold`).
@@ -428,7 +469,12 @@ impl Tensor {
     #[track_caller]
     pub fn unfold(&self, dim: isize, size: usize, step: usize) -> Tensor {
         let out = self.data().unfold(dim, size, step);
-        view_record("unfold", self, out, Arc::new(move |t| t.unfold(dim, size, step)))
+        view_record(
+            "unfold",
+            self,
+            out,
+            Arc::new(move |t| t.unfold(dim, size, step)),
+        )
     }
 
     /// A view with explicit shape, strides and storage offset (`torch.as_strided`). Elements

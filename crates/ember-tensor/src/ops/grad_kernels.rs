@@ -9,7 +9,13 @@ use crate::ops::map::map2;
 
 /// Applies `f(g, y)` in the common float dtype of `g` and `y`.
 #[track_caller]
-fn float2(op: &str, g: &Array, y: &Array, f32f: fn(f32, f32) -> f32, f64f: fn(f64, f64) -> f64) -> Array {
+fn float2(
+    op: &str,
+    g: &Array,
+    y: &Array,
+    f32f: fn(f32, f32) -> f32,
+    f64f: fn(f64, f64) -> f64,
+) -> Array {
     let dt = DType::promote(g.dtype(), y.dtype());
     assert!(
         dt.is_floating_point(),
@@ -21,7 +27,9 @@ fn float2(op: &str, g: &Array, y: &Array, f32f: fn(f32, f32) -> f32, f64f: fn(f6
     match dt {
         DType::F32 => map2(&g, &y, op, f32f),
         DType::F64 => map2(&g, &y, op, f64f),
-        DType::F16 => map2(&g, &y, op, |a: f16, b: f16| f16::from_f32(f32f(a.to_f32(), b.to_f32()))),
+        DType::F16 => map2(&g, &y, op, |a: f16, b: f16| {
+            f16::from_f32(f32f(a.to_f32(), b.to_f32()))
+        }),
         DType::BF16 => map2(&g, &y, op, |a: bf16, b: bf16| {
             bf16::from_f32(f32f(a.to_f32(), b.to_f32()))
         }),
@@ -40,7 +48,13 @@ impl Array {
     /// ```
     #[track_caller]
     pub fn tanh_backward(&self, y: &Array) -> Array {
-        float2("tanh_backward", self, y, |g, y| g * (1.0 - y * y), |g, y| g * (1.0 - y * y))
+        float2(
+            "tanh_backward",
+            self,
+            y,
+            |g, y| g * (1.0 - y * y),
+            |g, y| g * (1.0 - y * y),
+        )
     }
 
     /// `g·y·(1 - y)`, the gradient of `sigmoid` given its output `y`.
@@ -53,7 +67,13 @@ impl Array {
     /// ```
     #[track_caller]
     pub fn sigmoid_backward(&self, y: &Array) -> Array {
-        float2("sigmoid_backward", self, y, |g, y| g * y * (1.0 - y), |g, y| g * y * (1.0 - y))
+        float2(
+            "sigmoid_backward",
+            self,
+            y,
+            |g, y| g * y * (1.0 - y),
+            |g, y| g * y * (1.0 - y),
+        )
     }
 
     /// `g` where `y > threshold`, else 0: the gradient of `relu` (threshold 0) given its output.
@@ -70,13 +90,20 @@ impl Array {
         match self.dtype() {
             DType::F32 => {
                 let t = threshold as f32;
-                map2(self, &y, "threshold_backward", move |g: f32, y: f32| if y > t { g } else { 0.0 })
+                map2(
+                    self,
+                    &y,
+                    "threshold_backward",
+                    move |g: f32, y: f32| if y > t { g } else { 0.0 },
+                )
             }
             DType::F64 => map2(self, &y, "threshold_backward", move |g: f64, y: f64| {
                 if y > threshold { g } else { 0.0 }
             }),
             _ => {
-                let r = self.to_dtype(DType::F32).threshold_backward(&y.to_dtype(DType::F32), threshold);
+                let r = self
+                    .to_dtype(DType::F32)
+                    .threshold_backward(&y.to_dtype(DType::F32), threshold);
                 r.to_dtype(self.dtype())
             }
         }

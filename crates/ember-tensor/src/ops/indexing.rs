@@ -281,12 +281,12 @@ impl Array {
         let classes = match num_classes {
             Some(c) => c,
             None => {
-                let max = values.iter().max().unwrap_or_else(|| {
+                let Some(max) = values.iter().max() else {
                     panic!(
                         "{OP}: can not infer the number of classes from an empty array; pass \
                          num_classes"
                     )
-                });
+                };
                 *max as usize + 1
             }
         };

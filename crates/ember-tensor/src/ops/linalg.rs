@@ -134,15 +134,15 @@ fn batched_product(
         a.shape(),
         b.shape()
     );
-    let batch = crate::layout::broadcast_shapes(&a.shape()[..na - 2], &b.shape()[..nb - 2])
-        .unwrap_or_else(|| {
-            panic!(
-                "{op}: the batch dims of shapes {:?} and {:?} cannot be broadcast together \
-                 (all but the last two dims; sizes must match or be 1)",
-                a.shape(),
-                b.shape()
-            )
-        });
+    let batch = match crate::layout::broadcast_shapes(&a.shape()[..na - 2], &b.shape()[..nb - 2]) {
+        Some(b) => b,
+        None => panic!(
+            "{op}: the batch dims of shapes {:?} and {:?} cannot be broadcast together \
+             (all but the last two dims; sizes must match or be 1)",
+            a.shape(),
+            b.shape()
+        ),
+    };
     let mut out_shape: Dims = batch.clone();
     out_shape.push(m);
     out_shape.push(n);

@@ -37,8 +37,10 @@ pub(crate) fn broadcast_strides(layout: &Layout, shape: &[usize]) -> Dims {
 pub(crate) fn broadcast_all(op: &str, shapes: &[&[usize]]) -> Dims {
     let mut out: Dims = shapes[0].into();
     for s in &shapes[1..] {
-        out = broadcast_shapes(&out, s).unwrap_or_else(|| {
-            panic!(
+        // A `match`, not `unwrap_or_else`: a panic inside a closure loses `#[track_caller]`.
+        out = match broadcast_shapes(&out, s) {
+            Some(o) => o,
+            None => panic!(
                 "{op}: shapes {} cannot be broadcast together (sizes must match or be 1, \
                  compared from the last dim)",
                 shapes
@@ -46,8 +48,8 @@ pub(crate) fn broadcast_all(op: &str, shapes: &[&[usize]]) -> Dims {
                     .map(|s| format!("{s:?}"))
                     .collect::<Vec<_>>()
                     .join(" and ")
-            )
-        });
+            ),
+        };
     }
     out
 }
