@@ -14,6 +14,8 @@ use crate::tensor::{Tensor, TensorImpl};
 
 type NodeKey = *const Node;
 type LeafKey = *const TensorImpl;
+/// The gradients a node has received so far, one slot per output.
+type Grads = SmallVec<[Option<Tensor>; 1]>;
 
 /// What a backward run is for.
 pub(crate) enum Mode<'a> {
@@ -78,11 +80,11 @@ pub(crate) fn run_backward(
     let mut order: Vec<Arc<Node>> = Vec::new(); // discovery order (parents before children)
     let mut stack: Vec<Arc<Node>> = Vec::new();
     for (t, _) in roots {
-        if let Edge::Node(n, _) = t.edge() {
-            if !deps.contains_key(&Arc::as_ptr(&n)) {
-                deps.insert(Arc::as_ptr(&n), 0);
-                stack.push(n);
-            }
+        if let Edge::Node(n, _) = t.edge()
+            && let std::collections::hash_map::Entry::Vacant(e) = deps.entry(Arc::as_ptr(&n))
+        {
+            e.insert(0);
+            stack.push(n);
         }
     }
     while let Some(n) = stack.pop() {
@@ -139,7 +141,7 @@ pub(crate) fn run_backward(
     drop(order);
 
     // Seed the roots.
-    let mut buffers: HashMap<NodeKey, (Arc<Node>, SmallVec<[Option<Tensor>; 1]>)> = HashMap::new();
+    let mut buffers: HashMap<NodeKey, (Arc<Node>, Grads)> = HashMap::new();
     let mut leaves: Vec<(Arc<TensorImpl>, Option<Tensor>)> = Vec::new();
     let mut leaf_index: HashMap<LeafKey, usize> = HashMap::new();
     let mut ready: BinaryHeap<(u64, usize)> = BinaryHeap::new();
@@ -174,10 +176,10 @@ pub(crate) fn run_backward(
         {
             let hooks = lock(&node.hooks).clone();
             for (nr, _, h) in hooks {
-                if let Some(g) = &grads[nr] {
-                    if let Some(r) = h(g) {
-                        grads[nr] = Some(r);
-                    }
+                if let Some(g) = &grads[nr]
+                    && let Some(r) = h(g)
+                {
+                    grads[nr] = Some(r);
                 }
             }
             let retains = lock(&node.retains).clone();
@@ -201,10 +203,10 @@ pub(crate) fn run_backward(
                 }
             }
         }
-        if let Some(needed) = &needed {
-            if !needed.get(&key).copied().unwrap_or(false) {
-                continue;
-            }
+        if let Some(needed) = &needed
+            && !needed.get(&key).copied().unwrap_or(false)
+        {
+            continue;
         }
         let outs = if grads.iter().all(Option::is_none) {
             vec![None; node.edges.len()]
@@ -259,13 +261,14 @@ pub(crate) fn run_backward(
         }
     }
 
-    if capturing && !allow_unused {
-        if let Some(i) = captured.iter().position(Option::is_none) {
-            panic!(
-                "autograd::grad: input {i} was not used to compute the outputs, so it has no \
-                 gradient; pass allow_unused = true to get None for it"
-            );
-        }
+    if capturing
+        && !allow_unused
+        && let Some(i) = captured.iter().position(Option::is_none)
+    {
+        panic!(
+            "autograd::grad: input {i} was not used to compute the outputs, so it has no \
+             gradient; pass allow_unused = true to get None for it"
+        );
     }
     captured
 }
@@ -347,13 +350,13 @@ fn accumulate_grad(t: &Arc<TensorImpl>, g: Tensor, create_graph: bool) {
     let mut m = lock(&t.meta);
     match m.grad.take() {
         None => {
-            let g = if create_graph {
-                g
-            } else if Arc::strong_count(&g.inner) == 1
+            // Stored as is when building a higher-order graph, or when nothing else can see it
+            // (later gradients are added into it in place); otherwise copied.
+            let owned = Arc::strong_count(&g.inner) == 1
                 && Arc::strong_count(g.data().storage()) == 1
                 && g.is_contiguous()
-                && !g.requires_grad()
-            {
+                && !g.requires_grad();
+            let g = if create_graph || owned {
                 g
             } else {
                 Tensor::from_array(g.data().clone_array())

@@ -1,4 +1,5 @@
-//! A tour of Ember's level 1: arrays, views, broadcasting, reductions, matmul.
+//! A tour of Ember's levels 1 and 2: arrays, views, broadcasting, reductions, matmul, then
+//! tensors with autograd fitting a small model by gradient descent.
 //!
 //! Run with `cargo run --release --example tour`.
 
@@ -52,10 +53,44 @@ fn main() {
     );
 
     // Indexing with ranges and steps.
-    use ember::ops::slice::s;
+    use ember::s;
     let z = Array::arange(0.0, 20.0, 1.0, DType::I64).reshape(&[4, 5]);
     println!(
         "z.i((1.., s(0..5).step(2))) =\n{}",
         z.i((1.., s(0..5).step(2)))
     );
+
+    // Level 2: tensors with autograd. Fit y = 3x - 1 + noise with a two-layer network.
+    use ember::{Tensor, no_grad};
+    let x = Tensor::linspace(-1.0, 1.0, 64, DType::F32).unsqueeze(1);
+    let noise = Tensor::randn(&[64, 1], DType::F32).mul(0.05);
+    let y = x.mul(3.0).sub(1.0).add(&noise);
+    let w1 = Tensor::randn(&[1, 16], DType::F32)
+        .mul(0.5)
+        .detach()
+        .requires_grad_(true);
+    let b1 = Tensor::zeros(&[16], DType::F32).requires_grad_(true);
+    let w2 = Tensor::randn(&[16, 1], DType::F32)
+        .mul(0.5)
+        .detach()
+        .requires_grad_(true);
+    let params = [&w1, &b1, &w2];
+    for step in 0..=300 {
+        let pred = x.matmul(&w1).add(&b1).tanh().matmul(&w2);
+        let loss = pred.sub(&y).square().mean();
+        loss.backward();
+        no_grad(|| {
+            for p in params {
+                p.sub_(&p.grad().unwrap().mul(0.1));
+                p.zero_grad();
+            }
+        });
+        if step % 100 == 0 {
+            println!(
+                "step {step:3}: mse {:.5} ({})",
+                loss.item::<f32>(),
+                loss.grad_fn().unwrap().name()
+            );
+        }
+    }
 }

@@ -39,15 +39,16 @@ impl Tensor {
             );
         }
         let base = self.view_base();
-        if let Some(b) = &base {
-            if b.is_leaf() && b.requires_grad() {
-                panic!(
-                    "{name}: a view of a leaf tensor that requires grad is used in an in-place \
-                     operation at {loc}; the leaf (shape {:?}) would change without a gradient \
-                     path. Do it under no_grad, or on a clone()",
-                    b.shape()
-                );
-            }
+        if let Some(b) = &base
+            && b.is_leaf()
+            && b.requires_grad()
+        {
+            panic!(
+                "{name}: a view of a leaf tensor that requires grad is used in an in-place \
+                 operation at {loc}; the leaf (shape {:?}) would change without a gradient \
+                 path. Do it under no_grad, or on a clone()",
+                b.shape()
+            );
         }
         // The old value, carrying this tensor's place in the graph.
         let old = {
