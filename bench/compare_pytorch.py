@@ -67,7 +67,37 @@ def softmax():
     return lambda: torch.softmax(x, dim=-1)
 
 
-GF, GB = "GFLOP/s", "GB/s"
+def tiny_ops():
+    x = normal(16, seed=21).requires_grad_(True)
+
+    def body():
+        y = x
+        for i in range(1000):
+            k = i % 3
+            y = y * 1.0001 if k == 0 else (y + 0.001 if k == 1 else torch.tanh(y))
+        y.sum().backward()
+        x.grad = None
+    return body
+
+
+def mlp_train():
+    torch.manual_seed(22)
+    model = torch.nn.Sequential(torch.nn.Linear(784, 512), torch.nn.ReLU(), torch.nn.Linear(512, 512),
+                                torch.nn.ReLU(), torch.nn.Linear(512, 10))
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    x = normal(128, 784, seed=22)
+    target = torch.arange(128) % 10
+
+    def body():
+        opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(x), target)
+        loss.backward()
+        opt.step()
+        loss.item()
+    return body
+
+
+GF, GB, US, SPS = "GFLOP/s", "GB/s", "us/op", "steps/s"
 ROWS = [
     ("matmul_256", GF, 2 * 256.0 ** 3, lambda: square(256)),
     ("matmul_1024", GF, 2 * 1024.0 ** 3, lambda: square(1024)),
@@ -81,10 +111,20 @@ ROWS = [
     ("sum_dim0", GB, 64 * MIB, sum_dim(0)),
     ("sum_dim1", GB, 64 * MIB, sum_dim(1)),
     ("softmax", GB, 2 * 64 * MIB, softmax),
+    ("tiny_ops", US, 1000.0, tiny_ops),
+    ("mlp_train", SPS, 1.0, mlp_train),
 ]
 
 
-def measure(work, setup):
+def figure(unit, work, secs):
+    if unit == US:
+        return secs * 1e6 / work
+    if unit == SPS:
+        return work / secs
+    return work / secs / 1e9
+
+
+def measure(unit, work, setup):
     body = setup()
     for _ in range(2):
         body()
@@ -94,7 +134,7 @@ def measure(work, setup):
         t = time.perf_counter()
         body()
         times.append(time.perf_counter() - t)
-    figs = sorted(work / t / 1e9 for t in times)
+    figs = sorted(figure(unit, work, t) for t in times)
     n = len(figs)
     med = figs[n // 2] if n % 2 else 0.5 * (figs[n // 2 - 1] + figs[n // 2])
     return med, figs[0], figs[-1], n
@@ -109,15 +149,16 @@ def main():
     out = []
     if not as_json:
         print(f"pytorch {torch.__version__}, {threads} threads")
-    with torch.no_grad():
-        for rid, unit, work, setup in ROWS:
-            if wanted and rid not in wanted:
-                continue
-            med, lo, hi, n = measure(work, setup)
-            out.append(dict(id=rid, unit=unit, median=round(med, 3), min=round(lo, 3),
-                            max=round(hi, 3), runs=n, threads=threads))
-            if not as_json:
-                print(f"{rid:<16} {med:>10.2f} {f'[{lo:.2f} - {hi:.2f}]':>22} {n:>6}  {unit}")
+    for rid, unit, work, setup in ROWS:
+        if wanted and rid not in wanted:
+            continue
+        # Autograd rows record the graph; the others run under no_grad as inference would.
+        with torch.enable_grad() if unit in (US, SPS) else torch.no_grad():
+            med, lo, hi, n = measure(unit, work, setup)
+        out.append(dict(id=rid, unit=unit, median=round(med, 3), min=round(lo, 3),
+                        max=round(hi, 3), runs=n, threads=threads))
+        if not as_json:
+            print(f"{rid:<16} {med:>10.2f} {f'[{lo:.2f} - {hi:.2f}]':>22} {n:>6}  {unit}")
     if as_json:
         print(json.dumps(out, indent=1))
 

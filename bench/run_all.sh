@@ -25,14 +25,19 @@ print(f"- machine: {model}, {cores} cores (nproc)")
 print(f"- date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}")
 print(f"- threads: Ember {ember[0]['threads'] if ember else '?'}, PyTorch {next(iter(torch.values()))['threads'] if torch else '?'} (torch {sys.argv[3]})")
 print("- each figure: median [min-max] over >= 10 runs and >= 1 s after 2 warm-up runs; "
-      "ratio = Ember median / PyTorch median (higher is better)\n")
+      "ratio = how many times faster Ember is (Ember/PyTorch for rates, PyTorch/Ember for "
+      "times such as us/op; higher is better)\n")
 print("| row | unit | Ember | PyTorch | ratio |")
 print("|---|---|---|---|---|")
 for r in ember:
     t = torch.get(r["id"])
     e = f"{r['median']:.1f} [{r['min']:.1f}-{r['max']:.1f}]"
     p = f"{t['median']:.1f} [{t['min']:.1f}-{t['max']:.1f}]" if t else "-"
-    ratio = f"{r['median'] / t['median']:.2f}" if t and t["median"] > 0 else "-"
+    if t and t["median"] > 0 and r["median"] > 0:
+        q = r["median"] / t["median"] if r.get("higher_is_better", True) else t["median"] / r["median"]
+        ratio = f"{q:.2f}"
+    else:
+        ratio = "-"
     print(f"| {r['id']} | {r['unit']} | {e} | {p} | {ratio} |")
 PY
 cat bench/RESULTS.md

@@ -4,6 +4,7 @@
 //! none is named) and prints median and min–max of each figure.
 
 mod rows;
+mod rows_autograd;
 mod rows_reduce;
 
 use std::time::{Duration, Instant};
@@ -15,6 +16,10 @@ pub enum Unit {
     Gflops,
     /// Billions of bytes moved per second; the work is the byte count.
     Gbs,
+    /// Microseconds per op (lower is better); the work is the op count.
+    UsPerOp,
+    /// Steps per second; the work is the step count.
+    StepsPerSec,
 }
 
 impl Unit {
@@ -22,7 +27,23 @@ impl Unit {
         match self {
             Unit::Gflops => "GFLOP/s",
             Unit::Gbs => "GB/s",
+            Unit::UsPerOp => "us/op",
+            Unit::StepsPerSec => "steps/s",
         }
+    }
+
+    /// The figure of one run that did `work` in `secs`.
+    fn figure(self, work: f64, secs: f64) -> f64 {
+        match self {
+            Unit::Gflops | Unit::Gbs => work / secs / 1e9,
+            Unit::UsPerOp => secs * 1e6 / work,
+            Unit::StepsPerSec => work / secs,
+        }
+    }
+
+    /// Whether a larger figure is better (for the speed-up column).
+    fn higher_is_better(self) -> bool {
+        !matches!(self, Unit::UsPerOp)
     }
 }
 
@@ -94,7 +115,10 @@ fn measure(row: &Row) -> Stats {
         body();
         times.push(t.elapsed().as_secs_f64());
     }
-    let mut figs: Vec<f64> = times.iter().map(|t| row.work / t / 1e9).collect();
+    let mut figs: Vec<f64> = times
+        .iter()
+        .map(|&t| row.unit.figure(row.work, t))
+        .collect();
     figs.sort_by(|a, b| a.partial_cmp(b).unwrap());
     let n = figs.len();
     let median = if n % 2 == 1 {
@@ -114,6 +138,7 @@ fn all_rows() -> Vec<Row> {
     #[allow(unused_mut)]
     let mut rows = rows::rows();
     rows.extend(rows_reduce::rows());
+    rows.extend(rows_autograd::rows());
     rows
 }
 
@@ -146,13 +171,14 @@ fn main() {
         if json {
             out.push(format!(
                 "{{\"id\": \"{}\", \"unit\": \"{}\", \"median\": {:.3}, \"min\": {:.3}, \
-                 \"max\": {:.3}, \"runs\": {}, \"threads\": {threads}}}",
+                 \"max\": {:.3}, \"runs\": {}, \"threads\": {threads}, \"higher_is_better\": {}}}",
                 row.id,
                 row.unit.name(),
                 s.median,
                 s.min,
                 s.max,
-                s.runs
+                s.runs,
+                row.unit.higher_is_better()
             ));
         } else {
             println!(

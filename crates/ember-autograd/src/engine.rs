@@ -3,6 +3,7 @@
 //! (unless the graph is retained).
 
 use std::collections::{BinaryHeap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use smallvec::SmallVec;
@@ -11,6 +12,27 @@ use crate::anomaly::is_anomaly_enabled;
 use crate::grad_mode::{GradModeGuard, no_grad};
 use crate::node::{Edge, Node, lock};
 use crate::tensor::{Tensor, TensorImpl};
+
+/// The engine's maps are keyed by pointers: an FxHash-style multiply-rotate hash is enough and
+/// several times cheaper than SipHash per lookup (written here: it is six lines).
+#[derive(Default)]
+struct PtrHasher(u64);
+
+impl Hasher for PtrHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_usize(b as usize);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (self.0.rotate_left(5) ^ n as u64).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<PtrHasher>>;
 
 type NodeKey = *const Node;
 type LeafKey = *const TensorImpl;
@@ -46,8 +68,8 @@ pub(crate) fn run_backward(
     let _mode = GradModeGuard::new(create_graph);
 
     // Where captured gradients come from: a node output, or a leaf.
-    let mut capture_node: HashMap<(NodeKey, usize), Vec<usize>> = HashMap::new();
-    let mut capture_leaf: HashMap<LeafKey, Vec<usize>> = HashMap::new();
+    let mut capture_node: FastMap<(NodeKey, usize), Vec<usize>> = FastMap::default();
+    let mut capture_leaf: FastMap<LeafKey, Vec<usize>> = FastMap::default();
     let n_capture = match &mode {
         Mode::Capture(inputs) => {
             for (i, t) in inputs.iter().enumerate() {
@@ -76,7 +98,7 @@ pub(crate) fn run_backward(
 
     // Dependency counts over the reachable graph, and (when capturing) which nodes lead to a
     // captured tensor at all: the others are not run.
-    let mut deps: HashMap<NodeKey, usize> = HashMap::new();
+    let mut deps: FastMap<NodeKey, usize> = FastMap::default();
     let mut order: Vec<Arc<Node>> = Vec::new(); // discovery order (parents before children)
     let mut stack: Vec<Arc<Node>> = Vec::new();
     for (t, _) in roots {
@@ -102,12 +124,12 @@ pub(crate) fn run_backward(
         }
         order.push(n);
     }
-    let needed: Option<HashMap<NodeKey, bool>> = capturing.then(|| {
+    let needed: Option<FastMap<NodeKey, bool>> = capturing.then(|| {
         // A topological order (parents first) by Kahn's algorithm, then one pass children-first:
         // a node is needed when it feeds a captured tensor, itself or through its children.
         let mut indeg = deps.clone();
         let mut topo: Vec<&Arc<Node>> = Vec::with_capacity(order.len());
-        let by_key: HashMap<NodeKey, &Arc<Node>> =
+        let by_key: FastMap<NodeKey, &Arc<Node>> =
             order.iter().map(|n| (Arc::as_ptr(n), n)).collect();
         let mut queue: Vec<&Arc<Node>> = order
             .iter()
@@ -125,7 +147,7 @@ pub(crate) fn run_backward(
                 }
             }
         }
-        let mut needed: HashMap<NodeKey, bool> = HashMap::new();
+        let mut needed: FastMap<NodeKey, bool> = FastMap::default();
         for n in topo.iter().rev() {
             let k = Arc::as_ptr(n);
             let own = (0..n.outputs.len()).any(|nr| capture_node.contains_key(&(k, nr)));
@@ -141,9 +163,9 @@ pub(crate) fn run_backward(
     drop(order);
 
     // Seed the roots.
-    let mut buffers: HashMap<NodeKey, (Arc<Node>, Grads)> = HashMap::new();
+    let mut buffers: FastMap<NodeKey, (Arc<Node>, Grads)> = FastMap::default();
     let mut leaves: Vec<(Arc<TensorImpl>, Option<Tensor>)> = Vec::new();
-    let mut leaf_index: HashMap<LeafKey, usize> = HashMap::new();
+    let mut leaf_index: FastMap<LeafKey, usize> = FastMap::default();
     let mut ready: BinaryHeap<(u64, usize)> = BinaryHeap::new();
     for (t, g) in roots {
         match t.edge() {
@@ -275,7 +297,7 @@ pub(crate) fn run_backward(
 
 fn add_leaf(
     leaves: &mut Vec<(Arc<TensorImpl>, Option<Tensor>)>,
-    index: &mut HashMap<LeafKey, usize>,
+    index: &mut FastMap<LeafKey, usize>,
     t: Arc<TensorImpl>,
     g: Tensor,
 ) {

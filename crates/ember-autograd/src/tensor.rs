@@ -277,8 +277,7 @@ impl Tensor {
     /// assert!(x.requires_grad_(true).requires_grad());
     /// ```
     pub fn requires_grad(&self) -> bool {
-        self.refresh_view();
-        let m = self.meta();
+        let m = self.fresh_meta();
         m.requires_grad || m.grad_fn.is_some()
     }
 
@@ -456,8 +455,7 @@ impl Tensor {
 
     /// The edge a gradient for this tensor travels along.
     pub(crate) fn edge(&self) -> Edge {
-        self.refresh_view();
-        let m = self.meta();
+        let m = self.fresh_meta();
         match &m.grad_fn {
             Some(f) => Edge::Node(f.clone(), m.output_nr),
             None if m.requires_grad => Edge::Leaf(Arc::downgrade(&self.inner)),
@@ -468,6 +466,20 @@ impl Tensor {
     /// A view whose storage changed since its `grad_fn` was set gets a fresh `grad_fn`: a strided
     /// view of its base's current one (so an in-place op through the base or another view is
     /// seen by gradients flowing through this view).
+    /// The metadata, after [`refresh_view`](Self::refresh_view) when this is a stale view: one
+    /// lock on the common path (not a view, or an up-to-date one).
+    pub(crate) fn fresh_meta(&self) -> std::sync::MutexGuard<'_, Meta> {
+        {
+            let m = self.meta();
+            match &m.view {
+                Some(v) if v.version != self.version() => {}
+                _ => return m,
+            }
+        }
+        self.refresh_view();
+        self.meta()
+    }
+
     fn refresh_view(&self) {
         let base = {
             let m = self.meta();
@@ -523,10 +535,9 @@ pub(crate) fn record(
     inputs: &[&Tensor],
     backward: impl FnMut(&[Option<Tensor>], &[bool]) -> Vec<Option<Tensor>> + Send + 'static,
 ) -> Tensor {
-    if !any_requires_grad(inputs) {
+    let Some(edges) = edges_of(inputs) else {
         return Tensor::from_array(out);
-    }
-    let edges = inputs.iter().map(|t| t.edge()).collect();
+    };
     let node = Arc::new(Node::new(
         name,
         Location::caller(),
@@ -535,6 +546,17 @@ pub(crate) fn record(
         Box::new(backward),
     ));
     Tensor::with_grad_fn(out, node, 0)
+}
+
+/// The inputs' edges, or `None` when grad mode is off or no input requires grad (one lock per
+/// input: this is the per-op cost of recording).
+#[inline]
+fn edges_of(inputs: &[&Tensor]) -> Option<SmallVec<[Edge; 2]>> {
+    if !is_grad_enabled() {
+        return None;
+    }
+    let edges: SmallVec<[Edge; 2]> = inputs.iter().map(|t| t.edge()).collect();
+    edges.iter().any(Edge::is_some).then_some(edges)
 }
 
 /// Like [`record`], for ops whose backward needs their own output: `make` receives the saved
@@ -549,11 +571,10 @@ pub(crate) fn record_with_output<F>(
 where
     F: FnMut(&[Option<Tensor>], &[bool]) -> Vec<Option<Tensor>> + Send + 'static,
 {
-    if !any_requires_grad(inputs) {
+    let Some(edges) = edges_of(inputs) else {
         return Tensor::from_array(out);
-    }
+    };
     let loc = Location::caller();
-    let edges = inputs.iter().map(|t| t.edge()).collect();
     let node = Arc::new_cyclic(|weak: &Weak<Node>| {
         let saved = SavedTensor::output(&out, weak.clone(), 0, name, loc);
         let f: BackwardFn = Box::new(make(saved));
@@ -572,10 +593,9 @@ pub(crate) fn record_multi(
     inputs: &[&Tensor],
     backward: impl FnMut(&[Option<Tensor>], &[bool]) -> Vec<Option<Tensor>> + Send + 'static,
 ) -> Vec<Tensor> {
-    if !any_requires_grad(inputs) {
+    let Some(edges) = edges_of(inputs) else {
         return outs.into_iter().map(Tensor::from_array).collect();
-    }
-    let edges = inputs.iter().map(|t| t.edge()).collect();
+    };
     let node = Arc::new(Node::new(
         name,
         Location::caller(),

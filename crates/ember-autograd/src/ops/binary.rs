@@ -1,7 +1,7 @@
 //! Element-wise binary ops with broadcasting: forward from level 1, backward written with
 //! tensor ops (so it is itself differentiable), gradients summed back to each input's shape.
 
-use crate::ops::operand::IntoTensorOperand;
+use crate::ops::operand::{IntoTensorOperand, TensorOperand};
 use crate::tensor::{Tensor, any_requires_grad, record, record_with_output};
 
 /// `g` summed back to `shape` (undoing broadcasting), or `None` when the input needs none.
@@ -39,7 +39,16 @@ impl Tensor {
     #[doc = binary_doc!(add, "`g` for both")]
     #[track_caller]
     pub fn add<'a>(&self, other: impl IntoTensorOperand<'a>) -> Tensor {
-        let b = other.into_tensor_operand().resolve(self);
+        let b = match other.into_tensor_operand() {
+            TensorOperand::Scalar(v) => {
+                let out = self.data().add(v);
+                return record("add", out, &[self], move |g, _| {
+                    let g = g[0].as_ref().expect("grad");
+                    vec![Some(g.clone())]
+                });
+            }
+            op => op.resolve(self),
+        };
         let out = self.data().add(b.data());
         let (sa, sb) = (self.shape().to_vec(), b.shape().to_vec());
         record("add", out, &[self, &b], move |g, n| {
@@ -52,7 +61,16 @@ impl Tensor {
     #[doc = binary_doc!(sub, "`g` and `-g`")]
     #[track_caller]
     pub fn sub<'a>(&self, other: impl IntoTensorOperand<'a>) -> Tensor {
-        let b = other.into_tensor_operand().resolve(self);
+        let b = match other.into_tensor_operand() {
+            TensorOperand::Scalar(v) => {
+                let out = self.data().sub(v);
+                return record("sub", out, &[self], move |g, _| {
+                    let g = g[0].as_ref().expect("grad");
+                    vec![Some(g.clone())]
+                });
+            }
+            op => op.resolve(self),
+        };
         let out = self.data().sub(b.data());
         let (sa, sb) = (self.shape().to_vec(), b.shape().to_vec());
         record("sub", out, &[self, &b], move |g, n| {
@@ -65,7 +83,16 @@ impl Tensor {
     #[doc = binary_doc!(mul, "`g·b` and `g·a`")]
     #[track_caller]
     pub fn mul<'a>(&self, other: impl IntoTensorOperand<'a>) -> Tensor {
-        let b = other.into_tensor_operand().resolve(self);
+        let b = match other.into_tensor_operand() {
+            TensorOperand::Scalar(v) => {
+                let out = self.data().mul(v);
+                return record("mul", out, &[self], move |g, _| {
+                    let g = g[0].as_ref().expect("grad");
+                    vec![Some(g.mul(v))]
+                });
+            }
+            op => op.resolve(self),
+        };
         let out = self.data().mul(b.data());
         if !any_requires_grad(&[self, &b]) {
             return Tensor::from_array(out);
@@ -100,7 +127,16 @@ impl Tensor {
     #[doc = binary_doc!(div, "`g/b` and `-g·a/b²`")]
     #[track_caller]
     pub fn div<'a>(&self, other: impl IntoTensorOperand<'a>) -> Tensor {
-        let b = other.into_tensor_operand().resolve(self);
+        let b = match other.into_tensor_operand() {
+            TensorOperand::Scalar(v) => {
+                let out = self.data().div(v);
+                return record("div", out, &[self], move |g, _| {
+                    let g = g[0].as_ref().expect("grad");
+                    vec![Some(g.div(v))]
+                });
+            }
+            op => op.resolve(self),
+        };
         let out = self.data().div(b.data());
         if !any_requires_grad(&[self, &b]) {
             return Tensor::from_array(out);

@@ -62,20 +62,31 @@ impl Tensor {
         } else {
             None
         };
+        // A matrix stored transposed (a weight used as `w.t()`) gets its gradient computed
+        // transposed too, so it comes out in the operand's own memory order and the view's
+        // backward leaves it contiguous (no copy when it is stored in `.grad`).
+        let stored_t = |t: &Tensor| {
+            sa.len() == 2 && sb.len() == 2 && !t.is_contiguous() && t.data().t().is_contiguous()
+        };
+        let (a_t, b_t) = (stored_t(self), stored_t(other));
         record("matmul", out, &[self, other], move |g, n| {
             let g = g[0].as_ref().expect("grad");
             vec![
                 n[0].then(|| {
-                    g.matmul(&b_s.as_ref().expect("saved").unpack().mt())
-                        .sum_to_size(&sa)
+                    let b = b_s.as_ref().expect("saved").unpack();
+                    if a_t {
+                        b.matmul(&g.mt()).mt()
+                    } else {
+                        g.matmul(&b.mt()).sum_to_size(&sa)
+                    }
                 }),
                 n[1].then(|| {
-                    a_s.as_ref()
-                        .expect("saved")
-                        .unpack()
-                        .mt()
-                        .matmul(g)
-                        .sum_to_size(&sb)
+                    let a = a_s.as_ref().expect("saved").unpack();
+                    if b_t {
+                        g.mt().matmul(&a).mt()
+                    } else {
+                        a.mt().matmul(g).sum_to_size(&sb)
+                    }
                 }),
             ]
         })

@@ -59,7 +59,54 @@ fn apply<K: BinaryKernel>(a: &Array, b: &Array) -> Array {
 pub(crate) fn binary<'a, K: BinaryKernel>(a: &Array, other: impl IntoOperand<'a>) -> Array {
     let other = other.into_operand();
     let dt = compute_dtype::<K>(&[Operand::Ref(a), other.clone()]);
+    if let Operand::Scalar(s) = other {
+        // A number: one pass with the value in a register, no 0-d array to broadcast.
+        return if a.dtype() == dt {
+            apply_scalar::<K>(a, s)
+        } else {
+            apply_scalar::<K>(&a.to_dtype(dt), s)
+        };
+    }
     apply::<K>(&a.to_dtype(dt), &other.to_array(dt))
+}
+
+/// `a op s` for a number `s`, `a` already of the compute dtype.
+fn apply_scalar<K: BinaryKernel>(a: &Array, s: crate::Scalar) -> Array {
+    use crate::ops::map::map1;
+    match a.dtype() {
+        DType::F32 => {
+            let v = s.to_elem::<f32>();
+            map1(a, move |x: f32| K::f32(x, v))
+        }
+        DType::F64 => {
+            let v = s.to_elem::<f64>();
+            map1(a, move |x: f64| K::f64(x, v))
+        }
+        DType::F16 => {
+            let v = s.to_elem::<f16>();
+            map1(a, move |x: f16| K::f16(x, v))
+        }
+        DType::BF16 => {
+            let v = s.to_elem::<bf16>();
+            map1(a, move |x: bf16| K::bf16(x, v))
+        }
+        DType::I64 => {
+            let v = s.to_elem::<i64>();
+            map1(a, move |x: i64| K::i64(x, v))
+        }
+        DType::I32 => {
+            let v = s.to_elem::<i32>();
+            map1(a, move |x: i32| K::i32(x, v))
+        }
+        DType::U8 => {
+            let v = s.to_elem::<u8>();
+            map1(a, move |x: u8| K::u8(x, v))
+        }
+        DType::Bool => {
+            let v = s.to_elem::<bool>();
+            map1(a, move |x: bool| K::bool(x, v))
+        }
+    }
 }
 
 #[track_caller]

@@ -23,14 +23,27 @@ fn float2(
         g.dtype(),
         y.dtype()
     );
-    let (g, y) = (g.to_dtype(dt), y.to_dtype(dt));
+    // Cast only what needs it (a clone of an array is not free on tiny tensors).
+    let (gc, yc);
+    let g = if g.dtype() == dt {
+        g
+    } else {
+        gc = g.to_dtype(dt);
+        &gc
+    };
+    let y = if y.dtype() == dt {
+        y
+    } else {
+        yc = y.to_dtype(dt);
+        &yc
+    };
     match dt {
-        DType::F32 => map2(&g, &y, op, f32f),
-        DType::F64 => map2(&g, &y, op, f64f),
-        DType::F16 => map2(&g, &y, op, |a: f16, b: f16| {
+        DType::F32 => map2(g, y, op, f32f),
+        DType::F64 => map2(g, y, op, f64f),
+        DType::F16 => map2(g, y, op, |a: f16, b: f16| {
             f16::from_f32(f32f(a.to_f32(), b.to_f32()))
         }),
-        DType::BF16 => map2(&g, &y, op, |a: bf16, b: bf16| {
+        DType::BF16 => map2(g, y, op, |a: bf16, b: bf16| {
             bf16::from_f32(f32f(a.to_f32(), b.to_f32()))
         }),
         _ => unreachable!("checked floating point"),

@@ -9,11 +9,11 @@ use crate::ops::operand::{IntoOperand, Operand, result_type};
 use crate::vmath::FastMath;
 
 /// The input as a floating array (integers and bools become f32).
-pub(crate) fn as_float(x: &Array) -> Array {
+pub(crate) fn as_float(x: &Array) -> std::borrow::Cow<'_, Array> {
     if x.dtype().is_floating_point() {
-        x.clone()
+        std::borrow::Cow::Borrowed(x)
     } else {
-        x.to_dtype(DType::F32)
+        std::borrow::Cow::Owned(x.to_dtype(DType::F32))
     }
 }
 
