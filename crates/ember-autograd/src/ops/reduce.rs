@@ -2,7 +2,7 @@
 //! the reduced dims; max/min-like reductions send them to the selected elements (PyTorch's tie
 //! rules: `max()`/`amax` split evenly among ties, `max_dim` picks the returned index).
 
-use ember_tensor::Array;
+use ember_tensor::{Array, DType};
 
 use crate::ops::view::{dim, isz};
 use crate::tensor::{Tensor, any_requires_grad, record, record_multi, record_with_output};
@@ -741,13 +741,17 @@ impl Tensor {
         })
     }
 
-    /// `log(cumsum(exp(x)))` along `dim`, computed stably (`torch.logcumsumexp`).
+    /// `log(cumsum(exp(x)))` along `dim`, computed stably (`torch.logcumsumexp`); the gradient
+    /// is stable too, however far apart the values are.
     ///
     /// ```
     /// use ember_autograd::Tensor;
     /// let x = Tensor::from([0.0f64, 0.0]).requires_grad_(true);
     /// x.logcumsumexp(0).select(0, 1).backward();
     /// assert_eq!(x.grad().unwrap().to_vec::<f64>(), vec![0.5, 0.5]);
+    /// let w = Tensor::from([-100.0f32, 100.0]).requires_grad_(true);
+    /// w.logcumsumexp(0).select(0, 1).backward(); // softmax([-100, 100])
+    /// assert_eq!(w.grad().unwrap().to_vec::<f32>(), vec![0.0, 1.0]);
     /// ```
     #[track_caller]
     pub fn logcumsumexp(&self, d: isize) -> Tensor {
@@ -758,14 +762,22 @@ impl Tensor {
         let xs = self.save("logcumsumexp");
         record_with_output("logcumsumexp", out, &[self], move |ys| {
             move |g, _| {
-                // grad_i = Σ_{k≥i} g_k exp(x_i - y_k), with the exponents shifted by the max of
-                // y for range.
+                // grad_i = Σ_{k≥i} g_k exp(x_i - y_k), summed in log space (as PyTorch does):
+                // the positive and negative parts of g each go through a reversed
+                // logcumsumexp of log|g_k| - y_k, so no exponential over- or underflows however
+                // far apart the values are. `lowest` stands for log 0 and keeps it all finite.
                 let g = g[0].as_ref().expect("grad");
                 let (x, y) = (xs.unpack(), ys.unpack());
-                let m = y.amax(&[d], true).detach();
-                let w = g.mul(&y.sub(&m).neg().exp());
-                let r = w.flip(&[d]).cumsum(d).flip(&[d]);
-                vec![Some(r.mul(&x.sub(&m).exp()))]
+                let low = lowest(g.dtype());
+                let (pos, neg) = (g.gt(0.0), g.lt(0.0));
+                // log|g| where g ≠ 0 (log 1 elsewhere, so no 0 reaches log even in double
+                // backward)
+                let log_abs = Tensor::where_cond(&pos.logical_or(&neg), &g.abs(), 1.0).log();
+                let part = |mask: &Tensor| {
+                    let l = Tensor::where_cond(mask, &log_abs, low).sub(&y);
+                    l.flip(&[d]).logcumsumexp(d).flip(&[d]).add(&x).exp()
+                };
+                vec![Some(part(&pos).sub(&part(&neg)))]
             }
         })
     }
@@ -883,6 +895,17 @@ impl Tensor {
     #[track_caller]
     pub fn argsort(&self, d: isize, descending: bool) -> Tensor {
         Tensor::from_array(self.data().argsort(d, descending))
+    }
+}
+
+/// The most negative finite value of the float dtype `dtype` (a finite stand-in for `log 0`).
+fn lowest(dtype: DType) -> f64 {
+    match dtype {
+        DType::F64 => f64::MIN,
+        DType::F32 => f32::MIN as f64,
+        DType::F16 => ember_tensor::f16::MIN.to_f64(),
+        DType::BF16 => ember_tensor::bf16::MIN.to_f64(),
+        d => panic!("lowest: {d:?} is not a floating dtype"),
     }
 }
 
