@@ -196,11 +196,38 @@ pub(crate) fn simd_map<T: Copy, U>(out: &mut [U], a: &[T], f: &impl Fn(T) -> U) 
             *o = f(x);
         }
     }
-    if out.len() >= 32 {
-        with_simd(|| plain(out, a, f))
-    } else {
-        plain(out, a, f)
+    // Not `with_simd(|| plain(..))`: a closure is not guaranteed to be inlined into the
+    // target-feature function, and when it is not, the loop is compiled for SSE2 (measured:
+    // gelu at half speed). The loop is instantiated inside each target-feature function here.
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx512f,avx512vl,avx512dq,avx512bw,fma")]
+        fn avx512<T: Copy, U>(out: &mut [U], a: &[T], f: &impl Fn(T) -> U) {
+            plain(out, a, f)
+        }
+        #[target_feature(enable = "avx2,fma")]
+        fn avx2<T: Copy, U>(out: &mut [U], a: &[T], f: &impl Fn(T) -> U) {
+            plain(out, a, f)
+        }
+        if out.len() >= 32 {
+            if is_x86_feature_detected!("avx512f")
+                && is_x86_feature_detected!("avx512vl")
+                && is_x86_feature_detected!("avx512dq")
+                && is_x86_feature_detected!("avx512bw")
+                && is_x86_feature_detected!("fma")
+            {
+                // SAFETY: the CPU supports every feature `avx512` is compiled for (checked above).
+                unsafe { avx512(out, a, f) };
+                return;
+            }
+            if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+                // SAFETY: the CPU supports AVX2 and FMA (checked above).
+                unsafe { avx2(out, a, f) };
+                return;
+            }
+        }
     }
+    plain(out, a, f)
 }
 
 #[cfg(test)]
