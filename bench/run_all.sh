@@ -31,8 +31,9 @@ print("| row | unit | Ember | PyTorch | ratio |")
 print("|---|---|---|---|---|")
 for r in ember:
     t = torch.get(r["id"])
-    e = f"{r['median']:.1f} [{r['min']:.1f}-{r['max']:.1f}]"
-    p = f"{t['median']:.1f} [{t['min']:.1f}-{t['max']:.1f}]" if t else "-"
+    fmt = (lambda v: f"{v:.3f}") if r["median"] < 10 else (lambda v: f"{v:.1f}")
+    e = f"{fmt(r['median'])} [{fmt(r['min'])}-{fmt(r['max'])}]"
+    p = f"{fmt(t['median'])} [{fmt(t['min'])}-{fmt(t['max'])}]" if t else "-"
     if t and t["median"] > 0 and r["median"] > 0:
         q = r["median"] / t["median"] if r.get("higher_is_better", True) else t["median"] / r["median"]
         ratio = f"{q:.2f}"

@@ -98,7 +98,8 @@ pub(crate) fn run_backward(
 
     // Dependency counts over the reachable graph, and (when capturing) which nodes lead to a
     // captured tensor at all: the others are not run.
-    let mut deps: FastMap<NodeKey, usize> = FastMap::default();
+    let mut deps: FastMap<NodeKey, usize> =
+        FastMap::with_capacity_and_hasher(64, Default::default());
     let mut order: Vec<Arc<Node>> = Vec::new(); // discovery order (parents before children)
     let mut stack: Vec<Arc<Node>> = Vec::new();
     for (t, _) in roots {
@@ -163,7 +164,8 @@ pub(crate) fn run_backward(
     drop(order);
 
     // Seed the roots.
-    let mut buffers: FastMap<NodeKey, (Arc<Node>, Grads)> = FastMap::default();
+    let mut buffers: FastMap<NodeKey, (Arc<Node>, Grads)> =
+        FastMap::with_capacity_and_hasher(16, Default::default()); // a chain holds few at once
     let mut leaves: Vec<(Arc<TensorImpl>, Option<Tensor>)> = Vec::new();
     let mut leaf_index: FastMap<LeafKey, usize> = FastMap::default();
     let mut ready: BinaryHeap<(u64, usize)> = BinaryHeap::new();
