@@ -175,17 +175,7 @@ impl Tensor {
     /// ```
     #[track_caller]
     pub fn addmm(&self, mat1: &Tensor, mat2: &Tensor, beta: f64, alpha: f64) -> Tensor {
-        let p = mat1.mm(mat2);
-        let p = if alpha == 1.0 { p } else { p.mul(alpha) };
-        if beta == 0.0 {
-            return p;
-        }
-        let s = if beta == 1.0 {
-            self.clone()
-        } else {
-            self.mul(beta)
-        };
-        s.add(&p)
+        self.add_scaled_product(mat1.mm(mat2), beta, alpha)
     }
 
     /// `beta·self + alpha·(batch1 @ batch2)` (`torch.baddbmm`).
@@ -196,7 +186,13 @@ impl Tensor {
     /// ```
     #[track_caller]
     pub fn baddbmm(&self, batch1: &Tensor, batch2: &Tensor, beta: f64, alpha: f64) -> Tensor {
-        let p = batch1.bmm(batch2);
+        self.add_scaled_product(batch1.bmm(batch2), beta, alpha)
+    }
+
+    /// `beta·self + alpha·p`, skipping the scalings that are identities (`beta = 0` ignores
+    /// `self`, as PyTorch does, so NaN in it does not propagate).
+    #[track_caller]
+    fn add_scaled_product(&self, p: Tensor, beta: f64, alpha: f64) -> Tensor {
         let p = if alpha == 1.0 { p } else { p.mul(alpha) };
         if beta == 0.0 {
             return p;

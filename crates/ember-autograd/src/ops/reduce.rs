@@ -370,23 +370,35 @@ impl Tensor {
         d: isize,
         keepdim: bool,
     ) -> (Tensor, Tensor) {
-        let dd = dim(name, d, self.ndim());
+        let unsqueeze = !keepdim && self.ndim() > 0;
+        self.indexed_record(name, v, i, d, unsqueeze)
+    }
+
+    /// Records an op returning values and the indices (along `d`) they were read from; the
+    /// gradient of the values is added back at those indices (`unsqueeze`: the op dropped `d`).
+    /// One mechanism for max_dim/kthvalue/median_dim, sort/topk and cummax/cummin.
+    #[track_caller]
+    fn indexed_record(
+        &self,
+        name: &'static str,
+        v: Array,
+        i: Array,
+        d: isize,
+        unsqueeze: bool,
+    ) -> (Tensor, Tensor) {
+        let dd = dim(name, d, self.ndim()) as isize;
         let s = self.shape().to_vec();
         let idx = Tensor::from_array(i.clone());
         let mut outs = record_multi(name, vec![v, i], &[true, false], &[self], move |g, _| {
             let Some(g) = g[0].as_ref() else {
                 return vec![None];
             };
-            let (g, idx) = if keepdim || s.is_empty() {
-                (g.clone(), idx.clone())
+            let (g, idx) = if unsqueeze {
+                (g.unsqueeze(dd), idx.unsqueeze(dd))
             } else {
-                (g.unsqueeze(dd as isize), idx.unsqueeze(dd as isize))
+                (g.clone(), idx.clone())
             };
-            vec![Some(Tensor::zeros(&s, g.dtype()).scatter(
-                dd as isize,
-                &idx,
-                &g,
-            ))]
+            vec![Some(Tensor::zeros(&s, g.dtype()).scatter_add(dd, &idx, &g))]
         });
         let i = outs.pop().expect("two outputs");
         (outs.pop().expect("two outputs"), i)
@@ -795,7 +807,7 @@ impl Tensor {
     #[track_caller]
     pub fn cummax(&self, d: isize) -> (Tensor, Tensor) {
         let (v, i) = self.data().cummax(d);
-        self.cum_select_record("cummax", v, i, d)
+        self.indexed_record("cummax", v, i, d, false)
     }
 
     /// Running minimum along `dim` and its indices (`torch.cummin`).
@@ -810,27 +822,7 @@ impl Tensor {
     #[track_caller]
     pub fn cummin(&self, d: isize) -> (Tensor, Tensor) {
         let (v, i) = self.data().cummin(d);
-        self.cum_select_record("cummin", v, i, d)
-    }
-
-    #[track_caller]
-    fn cum_select_record(
-        &self,
-        name: &'static str,
-        v: Array,
-        i: Array,
-        d: isize,
-    ) -> (Tensor, Tensor) {
-        let s = self.shape().to_vec();
-        let idx = Tensor::from_array(i.clone());
-        let mut outs = record_multi(name, vec![v, i], &[true, false], &[self], move |g, _| {
-            let Some(g) = g[0].as_ref() else {
-                return vec![None];
-            };
-            vec![Some(Tensor::zeros(&s, g.dtype()).scatter_add(d, &idx, g))]
-        });
-        let i = outs.pop().expect("two outputs");
-        (outs.pop().expect("two outputs"), i)
+        self.indexed_record("cummin", v, i, d, false)
     }
 
     /// Sorts along `dim` (`torch.sort`), returning values and the indices they came from.
@@ -847,7 +839,7 @@ impl Tensor {
     #[track_caller]
     pub fn sort(&self, d: isize, descending: bool) -> (Tensor, Tensor) {
         let (v, i) = self.data().sort(d, descending);
-        self.permuting_record("sort", v, i, d)
+        self.indexed_record("sort", v, i, d, false)
     }
 
     /// The `k` largest (or smallest) elements along `dim` and their indices (`torch.topk`).
@@ -863,27 +855,7 @@ impl Tensor {
     #[track_caller]
     pub fn topk(&self, k: usize, d: isize, largest: bool, sorted: bool) -> (Tensor, Tensor) {
         let (v, i) = self.data().topk(k, d, largest, sorted);
-        self.permuting_record("topk", v, i, d)
-    }
-
-    #[track_caller]
-    fn permuting_record(
-        &self,
-        name: &'static str,
-        v: Array,
-        i: Array,
-        d: isize,
-    ) -> (Tensor, Tensor) {
-        let s = self.shape().to_vec();
-        let idx = Tensor::from_array(i.clone());
-        let mut outs = record_multi(name, vec![v, i], &[true, false], &[self], move |g, _| {
-            let Some(g) = g[0].as_ref() else {
-                return vec![None];
-            };
-            vec![Some(Tensor::zeros(&s, g.dtype()).scatter(d, &idx, g))]
-        });
-        let i = outs.pop().expect("two outputs");
-        (outs.pop().expect("two outputs"), i)
+        self.indexed_record("topk", v, i, d, false)
     }
 
     /// Indices that sort along `dim` (`torch.argsort`); no gradient.
