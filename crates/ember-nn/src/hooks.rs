@@ -206,6 +206,12 @@ pub struct ModuleHookHandle {
     shared: Weak<Shared>,
 }
 
+impl std::fmt::Debug for ModuleHookHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ModuleHookHandle({})", self.id)
+    }
+}
+
 impl ModuleHookHandle {
     /// Removes the hook; later forward passes do not call it.
     ///

@@ -304,3 +304,10 @@ impl<M: Module> Module for Vec<M> {
         )
     }
 }
+
+/// Prints the module tree as PyTorch does (see [`ModuleExt::repr`](crate::ModuleExt::repr)).
+impl std::fmt::Debug for dyn Module {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::ModuleExt::repr(self))
+    }
+}
