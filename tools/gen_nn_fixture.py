@@ -155,7 +155,54 @@ bm = torch.rand(4, 6) > 0.3
 bm[:, 0] = True
 case("sdpa_bool_mask", lambda q, k, v: F.scaled_dot_product_attention(q, k, v, attn_mask=bm, scale=0.7), [r(2, 4, 3), r(2, 6, 3), r(2, 6, 5)], {"scale": 0.7}, {"mask": bm})
 
+# ------------------------------------------------------------------------------ recurrent modules
+MODULES = []
+
+
+def module_case(name, mod, x, state, args):
+    mod = mod.double()
+    x = x.clone().requires_grad_(True)
+    out, st = mod(x, state) if state is not None else mod(x)
+    if isinstance(st, tuple):
+        h_n, c_n = st
+    else:
+        h_n, c_n = st, None
+    up = torch.randn(out.shape, dtype=DT)
+    up_h = torch.randn(h_n.shape, dtype=DT)
+    loss = (out * up).sum() + (h_n * up_h).sum()
+    params = dict(mod.named_parameters())
+    grads = torch.autograd.grad(loss, [x] + list(params.values()))
+    c = {
+        "name": name,
+        "args": args,
+        "params": {k: enc(v) for k, v in params.items()},
+        "input": enc(x),
+        "output": enc(out),
+        "h_n": enc(h_n),
+        "upstream": enc(up),
+        "upstream_h": enc(up_h),
+        "input_grad": enc(grads[0]),
+        "param_grads": {k: enc(g) for k, g in zip(params.keys(), grads[1:])},
+    }
+    if c_n is not None:
+        c["c_n"] = enc(c_n)
+    if state is not None:
+        if isinstance(state, tuple):
+            c["h0"], c["c0"] = enc(state[0]), enc(state[1])
+        else:
+            c["h0"] = enc(state)
+    MODULES.append(c)
+
+
+nn = torch.nn
+module_case("lstm_2l_bi_bf", nn.LSTM(3, 4, num_layers=2, bidirectional=True, batch_first=True), r(2, 5, 3),
+            (r(4, 2, 4), r(4, 2, 4)), {"kind": "lstm", "layers": 2, "bidirectional": True, "batch_first": True})
+module_case("gru_1l", nn.GRU(3, 5), r(6, 2, 3), None, {"kind": "gru", "layers": 1, "bidirectional": False, "batch_first": False})
+module_case("gru_unbatched_bi", nn.GRU(3, 4, bidirectional=True), r(4, 3), r(2, 4), {"kind": "gru", "layers": 1, "bidirectional": True, "batch_first": False})
+module_case("rnn_relu_2l", nn.RNN(3, 4, num_layers=2, nonlinearity="relu"), r(5, 2, 3), None, {"kind": "rnn_relu", "layers": 2, "bidirectional": False, "batch_first": False})
+module_case("rnn_tanh_nobias", nn.RNN(3, 4, bias=False), r(5, 2, 3), r(1, 2, 4), {"kind": "rnn", "layers": 1, "bidirectional": False, "batch_first": False, "bias": False})
+
 out = os.path.join(os.path.dirname(__file__), "..", "crates", "ember-nn", "tests", "fixtures", "torch_nn.json")
 with open(out, "w") as f:
-    json.dump({"torch_version": torch.__version__, "cases": CASES}, f)
+    json.dump({"torch_version": torch.__version__, "cases": CASES, "modules": MODULES}, f)
 print(f"{len(CASES)} cases -> {out} ({os.path.getsize(out)} bytes)")

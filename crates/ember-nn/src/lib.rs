@@ -71,6 +71,9 @@ pub use layers::normalization::{
     BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, InstanceNorm2d, LayerNorm, LocalResponseNorm,
     RMSNorm,
 };
+pub use layers::rnn::{
+    GRU, GRUCell, LSTM, LSTMCell, RNN, RNNCell, RecurrentCell, RecurrentLayer, RnnKind, RnnState,
+};
 pub use layers::vision::{PixelShuffle, PixelUnshuffle, Upsample};
 pub use module::{Module, ModuleInfo, ReplaceError, TensorKind, downcast_module};
 pub use state_dict::{IncompatibleKeys, StateDict};

@@ -259,3 +259,71 @@ fn functional_matches_pytorch() {
         }
     }
 }
+
+/// Recurrent layers with PyTorch's weights (loaded by name through the state dict) give
+/// PyTorch's outputs, final states, and gradients for the input and every parameter.
+#[test]
+fn recurrent_layers_match_pytorch() {
+    use ember_nn::{GRU, LSTM, ModuleExt, RNN, RnnState, StateDict};
+    let root: Value = serde_json::from_str(include_str!("fixtures/torch_nn.json")).unwrap();
+    let cases = root["modules"].as_array().unwrap();
+    assert_eq!(cases.len(), 5);
+    for c in cases {
+        let name = c["name"].as_str().unwrap();
+        let a = &c["args"];
+        let x0 = decode(&c["input"]);
+        let (inp, hid) = (
+            x0.shape()[x0.ndim() - 1],
+            decode(&c["h_n"]).shape().last().copied().unwrap(),
+        );
+        let layer = match a["kind"].as_str().unwrap() {
+            "lstm" => LSTM::new(inp, hid),
+            "gru" => GRU::new(inp, hid),
+            "rnn" => RNN::new(inp, hid),
+            "rnn_relu" => RNN::new(inp, hid).nonlinearity_relu(),
+            k => panic!("kind {k}"),
+        };
+        let mut layer = layer
+            .num_layers(a["layers"].as_u64().unwrap() as usize)
+            .bidirectional(a["bidirectional"].as_bool().unwrap())
+            .batch_first(a["batch_first"].as_bool().unwrap())
+            .bias(a["bias"].as_bool().unwrap_or(true));
+        layer.to_dtype(DType::F64);
+        let sd: StateDict = c["params"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), decode(v)))
+            .collect();
+        layer
+            .load_state_dict(&sd, true)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let x = x0.requires_grad_(true);
+        let state = c.get("h0").map(|h| RnnState {
+            h: decode(h),
+            c: c.get("c0").map(decode),
+        });
+        let (out, st) = layer.forward_with_state(&x, state.as_ref());
+        close(&format!("{name}: output"), &out, &decode(&c["output"]));
+        close(&format!("{name}: h_n"), &st.h, &decode(&c["h_n"]));
+        if let Some(cn) = c.get("c_n") {
+            close(&format!("{name}: c_n"), st.c.as_ref().unwrap(), &decode(cn));
+        }
+        out.mul(&decode(&c["upstream"]))
+            .sum()
+            .add(&st.h.mul(&decode(&c["upstream_h"])).sum())
+            .backward();
+        close(
+            &format!("{name}: input grad"),
+            &x.grad().unwrap(),
+            &decode(&c["input_grad"]),
+        );
+        for (pname, p) in layer.named_parameters() {
+            close(
+                &format!("{name}: grad of {pname}"),
+                &p.grad().unwrap(),
+                &decode(&c["param_grads"][pname.as_str()]),
+            );
+        }
+    }
+}

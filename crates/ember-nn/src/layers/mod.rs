@@ -8,4 +8,5 @@ pub(crate) mod embedding;
 pub(crate) mod linear;
 pub(crate) mod loss;
 pub(crate) mod normalization;
+pub(crate) mod rnn;
 pub(crate) mod vision;
