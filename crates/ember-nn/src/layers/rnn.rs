@@ -372,7 +372,7 @@ recurrent! {
     /// [`RecurrentLayer::nonlinearity_relu`]).
     ///
     /// ```
-    /// use ember_nn::{DType, Module, RNN, Tensor};
+    /// use ember_nn::{DType, RNN, Tensor};
     /// let rnn = RNN::new(4, 8).num_layers(2);
     /// let (out, state) = rnn.forward_with_state(&Tensor::randn(&[5, 3, 4], DType::F32), None);
     /// assert_eq!((out.shape(), state.h.shape()), (&[5, 3, 8][..], &[2, 3, 8][..]));
