@@ -29,7 +29,9 @@ def enc(t):
         return {"dtype": "bool", "shape": list(t.shape), "data": t.flatten().tolist()}
     if t.dtype == torch.int64:
         return {"dtype": "int64", "shape": list(t.shape), "data": t.flatten().tolist()}
-    return {"dtype": "float64", "shape": list(t.shape), "data": t.flatten().tolist()}
+    # JSON has no infinities: they are written as strings.
+    data = [v if v == v and abs(v) != float("inf") else str(v) for v in t.flatten().tolist()]
+    return {"dtype": "float64", "shape": list(t.shape), "data": data}
 
 
 def case(name, fn, inputs, args=None, extra=None):
@@ -202,7 +204,47 @@ module_case("gru_unbatched_bi", nn.GRU(3, 4, bidirectional=True), r(4, 3), r(2, 
 module_case("rnn_relu_2l", nn.RNN(3, 4, num_layers=2, nonlinearity="relu"), r(5, 2, 3), None, {"kind": "rnn_relu", "layers": 2, "bidirectional": False, "batch_first": False})
 module_case("rnn_tanh_nobias", nn.RNN(3, 4, bias=False), r(5, 2, 3), r(1, 2, 4), {"kind": "rnn", "layers": 1, "bidirectional": False, "batch_first": False, "bias": False})
 
+# ------------------------------------------------------------------------------ attention modules
+ATTN = []
+
+
+def attn_case(name, mod, inputs, call, args):
+    mod = mod.double().eval()
+    ins = [t.clone().requires_grad_(True) for t in inputs]
+    out = call(mod, *ins)
+    up = torch.randn(out.shape, dtype=DT)
+    params = dict(mod.named_parameters())
+    every = ins + list(params.values())
+    grads = torch.autograd.grad((out * up).sum(), every, allow_unused=True)
+    grads = [torch.zeros_like(t) if g is None else g for g, t in zip(grads, every)]
+    ATTN.append({
+        "name": name,
+        "args": args,
+        "params": {k: enc(v) for k, v in params.items()},
+        "inputs": [enc(t) for t in inputs],
+        "output": enc(out),
+        "upstream": enc(up),
+        "input_grads": [enc(g) for g in grads[:len(ins)]],
+        "param_grads": {k: enc(g) for k, g in zip(params.keys(), grads[len(ins):])},
+    })
+
+
+kpm = torch.tensor([[False, False, True, False, True], [False, False, False, False, False]])
+am = r(3, 5)
+ATTN_MASKS = {"kpm": enc(kpm), "am": enc(am)}
+attn_case("mha_masks", nn.MultiheadAttention(8, 2, batch_first=True), [r(2, 3, 8), r(2, 5, 8), r(2, 5, 8)],
+          lambda m, q, k, v: m(q, k, v, key_padding_mask=kpm, attn_mask=am)[0], {})
+attn_case("mha_weights", nn.MultiheadAttention(6, 3), [r(4, 2, 6), r(4, 2, 6), r(4, 2, 6)],
+          lambda m, q, k, v: m(q, k, v, need_weights=True)[1], {})
+for nf in [False, True]:
+    attn_case(f"encoder_layer_nf{int(nf)}", nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, norm_first=nf), [r(5, 2, 8)],
+              lambda m, x: m(x), {"norm_first": nf})
+causal = nn.Transformer.generate_square_subsequent_mask(4, dtype=DT)
+ATTN_MASKS["causal"] = enc(causal)
+attn_case("decoder_layer", nn.TransformerDecoderLayer(8, 2, 16, dropout=0.0, batch_first=True, activation="gelu"), [r(2, 4, 8), r(2, 6, 8)],
+          lambda m, t, mem: m(t, mem, tgt_mask=causal), {})
+
 out = os.path.join(os.path.dirname(__file__), "..", "crates", "ember-nn", "tests", "fixtures", "torch_nn.json")
 with open(out, "w") as f:
-    json.dump({"torch_version": torch.__version__, "cases": CASES, "modules": MODULES}, f)
+    json.dump({"torch_version": torch.__version__, "cases": CASES, "modules": MODULES, "attention": ATTN, "attention_masks": ATTN_MASKS}, f)
 print(f"{len(CASES)} cases -> {out} ({os.path.getsize(out)} bytes)")

@@ -74,6 +74,10 @@ pub use layers::normalization::{
 pub use layers::rnn::{
     GRU, GRUCell, LSTM, LSTMCell, RNN, RNNCell, RecurrentCell, RecurrentLayer, RnnKind, RnnState,
 };
+pub use layers::transformer::{
+    Activation, MultiheadAttention, Transformer, TransformerDecoder, TransformerDecoderLayer,
+    TransformerEncoder, TransformerEncoderLayer,
+};
 pub use layers::vision::{PixelShuffle, PixelUnshuffle, Upsample};
 pub use module::{Module, ModuleInfo, ReplaceError, TensorKind, downcast_module};
 pub use state_dict::{IncompatibleKeys, StateDict};

@@ -29,7 +29,14 @@ fn decode(v: &Value) -> Tensor {
             &shape,
         ),
         "float64" => Tensor::from_vec(
-            data.iter().map(|x| x.as_f64().unwrap()).collect::<Vec<_>>(),
+            data.iter()
+                .map(|x| match x.as_str() {
+                    Some("-inf") => f64::NEG_INFINITY,
+                    Some("inf") => f64::INFINITY,
+                    Some(other) => panic!("fixture value {other}"),
+                    None => x.as_f64().unwrap(),
+                })
+                .collect::<Vec<_>>(),
             &shape,
         ),
         d => panic!("dtype {d}"),
@@ -324,6 +331,89 @@ fn recurrent_layers_match_pytorch() {
                 &p.grad().unwrap(),
                 &decode(&c["param_grads"][pname.as_str()]),
             );
+        }
+    }
+}
+
+/// MultiheadAttention and the Transformer layers with PyTorch's weights: outputs and every
+/// gradient (inputs and parameters) match (dropout 0, eval mode).
+#[test]
+fn attention_modules_match_pytorch() {
+    use ember_nn::{
+        Activation, Module, ModuleExt, MultiheadAttention, StateDict, TransformerDecoderLayer,
+        TransformerEncoderLayer,
+    };
+    let root: Value = serde_json::from_str(include_str!("fixtures/torch_nn.json")).unwrap();
+    let masks = &root["attention_masks"];
+    for c in root["attention"].as_array().unwrap() {
+        let name = c["name"].as_str().unwrap();
+        let x: Vec<Tensor> = c["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| decode(v).requires_grad_(true))
+            .collect();
+        let sd: StateDict = c["params"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), decode(v)))
+            .collect();
+        let mut module: Box<dyn Module> = match name {
+            "mha_masks" => Box::new(MultiheadAttention::new(8, 2).batch_first(true)),
+            "mha_weights" => Box::new(MultiheadAttention::new(6, 3)),
+            "encoder_layer_nf0" => Box::new(TransformerEncoderLayer::new(8, 2, 16).dropout(0.0)),
+            "encoder_layer_nf1" => Box::new(
+                TransformerEncoderLayer::new(8, 2, 16)
+                    .dropout(0.0)
+                    .norm_first(true),
+            ),
+            "decoder_layer" => Box::new({
+                let mut l = TransformerDecoderLayer::new(8, 2, 16)
+                    .dropout(0.0)
+                    .batch_first(true);
+                l.activation = Activation::Gelu;
+                l
+            }),
+            n => panic!("case {n}"),
+        };
+        module.to_dtype(DType::F64);
+        module.eval();
+        module
+            .load_state_dict(&sd, true)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let out = match name {
+            "mha_masks" => {
+                let m = module.downcast_ref::<MultiheadAttention>().unwrap();
+                let (kpm, am) = (decode(&masks["kpm"]), decode(&masks["am"]));
+                m.attend(&x[0], &x[1], &x[2], Some(&kpm), Some(&am), false)
+                    .0
+            }
+            "mha_weights" => {
+                let m = module.downcast_ref::<MultiheadAttention>().unwrap();
+                m.attend(&x[0], &x[1], &x[2], None, None, true).1.unwrap()
+            }
+            "decoder_layer" => {
+                let m = module.downcast_ref::<TransformerDecoderLayer>().unwrap();
+                m.forward_memory(&x[0], &x[1], Some(&decode(&masks["causal"])), None)
+            }
+            _ => module.forward(&x[0]),
+        };
+        close(&format!("{name}: output"), &out, &decode(&c["output"]));
+        out.mul(&decode(&c["upstream"])).sum().backward();
+        for (i, (t, g)) in x
+            .iter()
+            .zip(c["input_grads"].as_array().unwrap())
+            .enumerate()
+        {
+            let want = decode(g);
+            let got = t.grad().unwrap_or_else(|| want.zeros_like());
+            close(&format!("{name}: grad of input {i}"), &got, &want);
+        }
+        for (pname, p) in module.named_parameters() {
+            let want = decode(&c["param_grads"][pname.as_str()]);
+            let got = p.grad().unwrap_or_else(|| want.zeros_like());
+            close(&format!("{name}: grad of {pname}"), &got, &want);
         }
     }
 }

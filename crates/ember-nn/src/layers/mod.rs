@@ -9,4 +9,5 @@ pub(crate) mod linear;
 pub(crate) mod loss;
 pub(crate) mod normalization;
 pub(crate) mod rnn;
+pub(crate) mod transformer;
 pub(crate) mod vision;
