@@ -157,6 +157,17 @@ bm = torch.rand(4, 6) > 0.3
 bm[:, 0] = True
 case("sdpa_bool_mask", lambda q, k, v: F.scaled_dot_product_attention(q, k, v, attn_mask=bm, scale=0.7), [r(2, 4, 3), r(2, 6, 3), r(2, 6, 5)], {"scale": 0.7}, {"mask": bm})
 
+# ------------------------------------------------------------------------------ unfold/fold, grids
+case("unfold", lambda x: F.unfold(x, (2, 3), dilation=(2, 1), padding=1, stride=(2, 1)), [r(2, 3, 5, 6)])
+case("fold", lambda x: F.fold(x, (5, 6), (2, 3), dilation=(2, 1), padding=1, stride=(2, 1)), [r(2, 18, 18)])
+th = r(2, 2, 3, lo=-1, hi=1)
+case("affine_grid", lambda t: F.affine_grid(t, (2, 3, 4, 5), align_corners=False), [th])
+case("affine_grid_ac", lambda t: F.affine_grid(t, (2, 3, 4, 5), align_corners=True), [th])
+gimg, grd = r(2, 3, 4, 5), r(2, 3, 6, 2, lo=-1.2, hi=1.2)
+case("grid_sample_zeros", lambda x, gg: F.grid_sample(x, gg, mode="bilinear", padding_mode="zeros", align_corners=False), [gimg, grd])
+case("grid_sample_border_ac", lambda x, gg: F.grid_sample(x, gg, mode="bilinear", padding_mode="border", align_corners=True), [gimg, grd])
+case("grid_sample_nearest", lambda x, gg: F.grid_sample(x, gg, mode="nearest", padding_mode="zeros", align_corners=False), [gimg, grd])
+
 # ------------------------------------------------------------------------------ recurrent modules
 MODULES = []
 

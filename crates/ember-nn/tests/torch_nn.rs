@@ -5,7 +5,9 @@
 //! 1e-10 relative.
 
 use ember_autograd::autograd;
-use ember_nn::functional::{self as F, BagMode, ClassLossOptions, InterpolateMode, Reduction};
+use ember_nn::functional::{
+    self as F, BagMode, ClassLossOptions, GridPadding, InterpolateMode, Reduction,
+};
 use ember_nn::{DType, Tensor};
 use serde_json::Value;
 
@@ -222,6 +224,13 @@ fn run(c: &Value, x: &[Tensor]) -> Tensor {
             false,
             args["scale"].as_f64(),
         ),
+        "unfold" => F::unfold(&x[0], &[2, 3], &[2, 1], &[1], &[2, 1]),
+        "fold" => F::fold(&x[0], &[5, 6], &[2, 3], &[2, 1], &[1], &[2, 1]),
+        "affine_grid" => F::affine_grid(&x[0], &[2, 3, 4, 5], false),
+        "affine_grid_ac" => F::affine_grid(&x[0], &[2, 3, 4, 5], true),
+        "grid_sample_zeros" => F::grid_sample(&x[0], &x[1], false, GridPadding::Zeros, false),
+        "grid_sample_border_ac" => F::grid_sample(&x[0], &x[1], false, GridPadding::Border, true),
+        "grid_sample_nearest" => F::grid_sample(&x[0], &x[1], true, GridPadding::Zeros, false),
         other => panic!("no replay for fixture case {other}"),
     }
 }
@@ -231,7 +240,7 @@ fn functional_matches_pytorch() {
     let text = include_str!("fixtures/torch_nn.json");
     let root: Value = serde_json::from_str(text).unwrap();
     let cases = root["cases"].as_array().unwrap();
-    assert!(cases.len() >= 60);
+    assert!(cases.len() >= 67);
     for c in cases {
         let name = c["name"].as_str().unwrap();
         let inputs: Vec<Tensor> = c["inputs"]

@@ -14,6 +14,7 @@
 mod activation;
 mod attention;
 mod dropout;
+mod fold;
 mod linear;
 mod loss;
 mod normalization;
@@ -23,6 +24,7 @@ mod vision;
 pub use activation::*;
 pub use attention::scaled_dot_product_attention;
 pub use dropout::{alpha_dropout, dropout, dropout2d};
+pub use fold::{GridPadding, affine_grid, fold, grid_sample, unfold};
 pub use linear::{bilinear, linear};
 pub use loss::*;
 pub use normalization::*;
