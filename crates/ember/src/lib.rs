@@ -1,8 +1,9 @@
 //! # Ember
 //!
 //! A deep-learning framework in Rust with three simple levels: **tensor → autograd → nn**.
-//! This facade re-exports the levels: [`Tensor`] with autograd (level 2) at the top, and level
-//! 1 ([`Array`] and its kernels) both through [`Tensor::data`] and as the [`tensor`] module.
+//! This facade re-exports the levels: [`Tensor`] with autograd (level 2) at the top, level 1
+//! ([`Array`] and its kernels) through [`Tensor::data`] and as the [`tensor`] module, and
+//! level 3 as [`nn`].
 //!
 //! ```
 //! use ember::{DType, Tensor};
@@ -10,6 +11,29 @@
 //! let x = Tensor::randn(&[4, 3], DType::F32);
 //! x.matmul(&w).tanh().sum().backward();
 //! assert_eq!(w.grad().unwrap().shape(), &[3, 2]);
+//! ```
+//!
+//! A model, with the prelude:
+//!
+//! ```
+//! use ember::prelude::*;
+//!
+//! #[derive(Module)]
+//! struct Net {
+//!     fc1: nn::Linear,
+//!     fc2: nn::Linear,
+//! }
+//!
+//! impl Module for Net {
+//!     fn forward(&self, x: &Tensor) -> Tensor {
+//!         self.fc2.forward(&F::relu(&self.fc1.forward(x)))
+//!     }
+//! }
+//!
+//! let net = Net { fc1: nn::Linear::new(4, 8), fc2: nn::Linear::new(8, 3) };
+//! let loss = F::cross_entropy(&net.forward(&Tensor::randn(&[2, 4], DType::F32)), &Tensor::from([0i64, 2]));
+//! loss.backward();
+//! assert_eq!(net.state_dict().len(), 4);
 //! ```
 #![doc(test(attr(deny(warnings))))]
 
@@ -24,6 +48,18 @@ pub use ember_tensor::{
 /// is the array version of [`einsum`]).
 pub mod tensor {
     pub use ember_tensor::*;
+}
+
+/// Level 3: modules, layers, functional (`nn::functional`), losses, init (`nn::init`).
+pub mod nn {
+    pub use ember_nn::*;
+}
+
+/// The names most programs use: `Tensor`, `DType`, `no_grad`, the `Module` trait and derive,
+/// `ModuleExt`, the `nn` module and `nn::functional` as `F`.
+pub mod prelude {
+    pub use crate::nn::{self, Module, ModuleExt, functional as F};
+    pub use ember_autograd::{DType, Tensor, no_grad};
 }
 
 /// The README's tour, compiled and run as a doc-test so it cannot go stale.
