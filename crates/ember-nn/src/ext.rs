@@ -75,7 +75,7 @@ pub trait ModuleExt {
     ///
     /// ```
     /// use ember_nn::{Linear, ModuleExt, Sequential, ReLU};
-    /// let net = Sequential::new().add(Linear::new(2, 4)).add(ReLU::new()).add(Linear::new(4, 1));
+    /// let net = Sequential::new().append(Linear::new(2, 4)).append(ReLU::new()).append(Linear::new(4, 1));
     /// let names: Vec<String> = net.named_parameters().into_iter().map(|(n, _)| n).collect();
     /// assert_eq!(names, ["0.weight", "0.bias", "2.weight", "2.bias"]);
     /// ```
@@ -125,7 +125,7 @@ pub trait ModuleExt {
     ///
     /// ```
     /// use ember_nn::{Linear, ModuleExt, Sequential};
-    /// let net = Sequential::new().add(Linear::new(2, 2));
+    /// let net = Sequential::new().append(Linear::new(2, 2));
     /// assert_eq!(net.named_children()[0].0, "0");
     /// ```
     fn named_children(&self) -> Vec<(String, &dyn Module)> {
@@ -138,7 +138,7 @@ pub trait ModuleExt {
     ///
     /// ```
     /// use ember_nn::{Linear, ModuleExt, Sequential};
-    /// let net = Sequential::new().add(Sequential::new().add(Linear::new(2, 2)));
+    /// let net = Sequential::new().append(Sequential::new().append(Linear::new(2, 2)));
     /// let paths: Vec<String> = net.named_modules().into_iter().map(|(p, _)| p).collect();
     /// assert_eq!(paths, ["", "0", "0.0"]);
     /// ```
@@ -157,7 +157,7 @@ pub trait ModuleExt {
     ///
     /// ```
     /// use ember_nn::{Linear, ModuleExt, Sequential};
-    /// let net = Sequential::new().add(Linear::new(2, 3));
+    /// let net = Sequential::new().append(Linear::new(2, 3));
     /// assert_eq!(net.get_submodule("0")?.type_name(), "Linear");
     /// assert!(net.get_submodule("1").is_err());
     /// # Ok::<(), ember_nn::NnError>(())
@@ -194,7 +194,7 @@ pub trait ModuleExt {
     ///
     /// ```
     /// use ember_nn::{Dropout, ModuleExt, Sequential};
-    /// let mut net = Sequential::new().add(Dropout::new(0.5));
+    /// let mut net = Sequential::new().append(Dropout::new(0.5));
     /// net.get_submodule_mut("0")?.set_training(false);
     /// assert!(!net.get_submodule("0")?.is_training());
     /// # Ok::<(), ember_nn::NnError>(())
@@ -228,7 +228,7 @@ pub trait ModuleExt {
     ///
     /// ```
     /// use ember_nn::{Linear, ModuleExt, ReLU, Sequential, Tanh};
-    /// let mut net = Sequential::new().add(Linear::new(2, 2)).add(ReLU::new());
+    /// let mut net = Sequential::new().append(Linear::new(2, 2)).append(ReLU::new());
     /// let old = net.set_submodule("1", Box::new(Tanh::new()))?;
     /// assert_eq!(old.unwrap().type_name(), "ReLU");
     /// assert_eq!(net.get_submodule("1")?.type_name(), "Tanh");
@@ -257,7 +257,7 @@ pub trait ModuleExt {
     ///
     /// ```
     /// use ember_nn::{init, Linear, ModuleExt, Sequential};
-    /// let mut net = Sequential::new().add(Linear::new(2, 2)).add(Linear::new(2, 1));
+    /// let mut net = Sequential::new().append(Linear::new(2, 2)).append(Linear::new(2, 1));
     /// net.apply(&mut |m| {
     ///     if let Some(fc) = m.downcast_ref::<Linear>() {
     ///         init::zeros_(&fc.weight);
@@ -278,7 +278,7 @@ pub trait ModuleExt {
     ///
     /// ```
     /// use ember_nn::{Dropout, ModuleExt, Sequential};
-    /// let mut net = Sequential::new().add(Dropout::new(0.5));
+    /// let mut net = Sequential::new().append(Dropout::new(0.5));
     /// net.train(false);
     /// assert!(!net.is_training() && !net.get_submodule("0").unwrap().is_training());
     /// ```
@@ -473,10 +473,10 @@ pub trait ModuleExt {
             }
         }
         for key in dict.keys() {
-            if let Some(rest) = key.strip_prefix(prefix) {
-                if !own.contains_key(rest) {
-                    report.unexpected_keys.push(key.to_string());
-                }
+            if let Some(rest) = key.strip_prefix(prefix)
+                && !own.contains_key(rest)
+            {
+                report.unexpected_keys.push(key.to_string());
             }
         }
         if strict && !report.is_empty() {
@@ -523,7 +523,7 @@ pub trait ModuleExt {
     /// ```
     /// use std::sync::{Arc, Mutex};
     /// use ember_nn::{Linear, Module, ModuleExt, ReLU, Sequential, Tensor};
-    /// let net = Sequential::new().add(Linear::new(2, 4)).add(ReLU::new()).add(Linear::new(4, 1));
+    /// let net = Sequential::new().append(Linear::new(2, 4)).append(ReLU::new()).append(Linear::new(4, 1));
     /// let seen = Arc::new(Mutex::new(None));
     /// let s = seen.clone();
     /// let h = net.get_submodule("1")?.register_forward_hook(move |_, _, out| {
@@ -572,7 +572,7 @@ pub trait ModuleExt {
     ///
     /// ```
     /// use ember_nn::{Linear, ModuleExt, ReLU, Sequential};
-    /// let net = Sequential::new().add(Linear::new(2, 3)).add(ReLU::new());
+    /// let net = Sequential::new().append(Linear::new(2, 3)).append(ReLU::new());
     /// assert_eq!(
     ///     net.repr(),
     ///     "Sequential(\n  (0): Linear(in_features=2, out_features=3, bias=true)\n  (1): ReLU()\n)"

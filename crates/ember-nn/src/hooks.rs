@@ -124,15 +124,15 @@ impl Hooks {
                 y = new;
             }
         }
-        if let Some(slot) = grad_in_slot {
-            if y.requires_grad() {
-                // A fresh node so the hook sees exactly this module's output gradient.
-                y = alias(&y);
-                y.register_hook(move |g| {
-                    *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(g.clone());
-                    None
-                });
-            }
+        if let Some(slot) = grad_in_slot
+            && y.requires_grad()
+        {
+            // A fresh node so the hook sees exactly this module's output gradient.
+            y = alias(&y);
+            y.register_hook(move |g| {
+                *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(g.clone());
+                None
+            });
         }
         y
     }

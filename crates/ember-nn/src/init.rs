@@ -156,7 +156,7 @@ pub fn eye_(t: &Tensor) -> &Tensor {
 /// ```
 #[track_caller]
 pub fn dirac_(t: &Tensor, groups: usize) -> &Tensor {
-    if !(3..=5).contains(&t.ndim()) || groups == 0 || t.shape()[0] % groups != 0 {
+    if !(3..=5).contains(&t.ndim()) || groups == 0 || !t.shape()[0].is_multiple_of(groups) {
         panic!(
             "dirac_: needs a 3, 4 or 5-d weight with dim 0 divisible by groups = {groups}, got {:?}",
             t.shape()

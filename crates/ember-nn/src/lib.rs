@@ -21,7 +21,7 @@
 //! }
 //!
 //! let mut model = Classifier {
-//!     backbone: Sequential::new().add(Linear::new(8, 16)).add(ReLU::new()),
+//!     backbone: Sequential::new().append(Linear::new(8, 16)).append(ReLU::new()),
 //!     head: Linear::new(16, 3),
 //! };
 //! // Fine-tuning: freeze the backbone, swap the head for a 5-class one.

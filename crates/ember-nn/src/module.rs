@@ -172,7 +172,7 @@ impl dyn Module {
     ///
     /// ```
     /// use ember_nn::{Linear, ModuleExt, Sequential, ReLU};
-    /// let net = Sequential::new().add(Linear::new(2, 3)).add(ReLU::new());
+    /// let net = Sequential::new().append(Linear::new(2, 3)).append(ReLU::new());
     /// let fc = net.get_submodule("0").unwrap().downcast_ref::<Linear>().unwrap();
     /// assert_eq!(fc.out_features, 3);
     /// ```
@@ -184,7 +184,7 @@ impl dyn Module {
     ///
     /// ```
     /// use ember_nn::{Dropout, ModuleExt, Sequential};
-    /// let mut net = Sequential::new().add(Dropout::new(0.5));
+    /// let mut net = Sequential::new().append(Dropout::new(0.5));
     /// net.get_submodule_mut("0").unwrap().downcast_mut::<Dropout>().unwrap().p = 0.1;
     /// ```
     pub fn downcast_mut<T: Module>(&mut self) -> Option<&mut T> {

@@ -207,7 +207,11 @@ fn submodules_lookup_and_surgery() {
     let old = net
         .set_submodule(
             "head",
-            Box::new(Sequential::new().add(Linear::new(4, 6)).add(Tanh::new())),
+            Box::new(
+                Sequential::new()
+                    .append(Linear::new(4, 6))
+                    .append(Tanh::new()),
+            ),
         )
         .unwrap();
     assert_eq!(old.unwrap().type_name(), "Linear");
@@ -237,9 +241,9 @@ fn submodules_lookup_and_surgery() {
 
     // Containers: insert and remove renumber.
     let mut seq = Sequential::new()
-        .add(Linear::new(2, 2))
-        .add(ReLU::new())
-        .add(Linear::new(2, 1));
+        .append(Linear::new(2, 2))
+        .append(ReLU::new())
+        .append(Linear::new(2, 1));
     seq.insert(1, Box::new(Dropout::new(0.1)));
     assert_eq!(seq.get_submodule("3").unwrap().type_name(), "Linear");
     seq.remove(1);
@@ -331,9 +335,9 @@ fn full_backward_hook_sees_and_replaces_gradients() {
 #[test]
 fn train_eval_freeze_dtype_and_sharing() {
     let mut net = Sequential::new()
-        .add(Linear::new(2, 3))
-        .add(BatchNorm1d::new(3))
-        .add(Dropout::new(0.5));
+        .append(Linear::new(2, 3))
+        .append(BatchNorm1d::new(3))
+        .append(Dropout::new(0.5));
     net.eval();
     assert!(!net.is_training());
     for (_, m) in net.named_modules() {
@@ -395,8 +399,8 @@ fn train_eval_freeze_dtype_and_sharing() {
 #[test]
 fn repr_prints_the_tree() {
     let net = Sequential::new()
-        .add(Linear::new(2, 3))
-        .add(Sequential::new().add(ReLU::new()));
+        .append(Linear::new(2, 3))
+        .append(Sequential::new().append(ReLU::new()));
     assert_eq!(
         net.repr(),
         "Sequential(\n  (0): Linear(in_features=2, out_features=3, bias=true)\n  (1): Sequential(\n    (0): ReLU()\n  )\n)"

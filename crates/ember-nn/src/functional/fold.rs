@@ -102,7 +102,7 @@ pub fn fold(
     let [sh, sw] = pair("fold", "stride", stride);
     let oh = out_size("fold", h, kh, dh, ph, sh);
     let ow = out_size("fold", w, kw, dw, pw, sw);
-    if x.ndim() != 3 || x.shape()[1] % (kh * kw) != 0 || x.shape()[2] != oh * ow {
+    if x.ndim() != 3 || !x.shape()[1].is_multiple_of(kh * kw) || x.shape()[2] != oh * ow {
         panic!(
             "fold: input must be (N, C·{}, {}) for these sizes, got {:?}",
             kh * kw,

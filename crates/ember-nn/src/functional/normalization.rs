@@ -188,7 +188,7 @@ pub fn group_norm(
     bias: Option<&Tensor>,
     eps: f64,
 ) -> Tensor {
-    if x.ndim() < 2 || num_groups == 0 || x.shape()[1] % num_groups != 0 {
+    if x.ndim() < 2 || num_groups == 0 || !x.shape()[1].is_multiple_of(num_groups) {
         panic!(
             "group_norm: input {:?} needs (N, C, *) with C divisible by num_groups = {num_groups}",
             x.shape()
@@ -231,14 +231,12 @@ pub fn instance_norm(
         );
     }
     let (n, c) = (x.shape()[0], x.shape()[1]);
-    if !use_input_stats {
-        if let (Some(rm), Some(rv)) = (running_mean, running_var) {
-            let nd = x.ndim();
-            let y = x
-                .sub(&per_channel(&rm.to_dtype(x.dtype()), nd))
-                .mul(&per_channel(&rv.to_dtype(x.dtype()), nd).add(eps).rsqrt());
-            return affine(y, weight, bias, nd);
-        }
+    if !use_input_stats && let (Some(rm), Some(rv)) = (running_mean, running_var) {
+        let nd = x.ndim();
+        let y = x
+            .sub(&per_channel(&rm.to_dtype(x.dtype()), nd))
+            .mul(&per_channel(&rv.to_dtype(x.dtype()), nd).add(eps).rsqrt());
+        return affine(y, weight, bias, nd);
     }
     // As batch norm of a (1, N·C, *) input: the running stats are averaged over the batch.
     let mut shape = x.shape().to_vec();

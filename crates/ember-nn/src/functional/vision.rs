@@ -21,7 +21,7 @@ fn isz(s: &[usize]) -> Vec<isize> {
 #[track_caller]
 pub fn pixel_shuffle(x: &Tensor, r: usize) -> Tensor {
     let nd = x.ndim();
-    if nd < 3 || r == 0 || x.shape()[nd - 3] % (r * r) != 0 {
+    if nd < 3 || r == 0 || !x.shape()[nd - 3].is_multiple_of(r * r) {
         panic!(
             "pixel_shuffle: input {:?} needs (*, C·r², H, W) with r = {r}",
             x.shape()
@@ -52,7 +52,11 @@ pub fn pixel_shuffle(x: &Tensor, r: usize) -> Tensor {
 #[track_caller]
 pub fn pixel_unshuffle(x: &Tensor, r: usize) -> Tensor {
     let nd = x.ndim();
-    if nd < 3 || r == 0 || x.shape()[nd - 2] % r != 0 || x.shape()[nd - 1] % r != 0 {
+    if nd < 3
+        || r == 0
+        || !x.shape()[nd - 2].is_multiple_of(r)
+        || !x.shape()[nd - 1].is_multiple_of(r)
+    {
         panic!(
             "pixel_unshuffle: input {:?} needs (*, C, H·r, W·r) with r = {r}",
             x.shape()

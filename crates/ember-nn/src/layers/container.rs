@@ -56,9 +56,9 @@ macro_rules! container_info {
 /// ```
 /// use ember_nn::{DType, Linear, Module, ModuleExt, ReLU, Sequential, Tensor};
 /// let mut net = Sequential::new()
-///     .add(Linear::new(4, 8))
-///     .add(ReLU::new())
-///     .add(Linear::new(8, 2));
+///     .append(Linear::new(4, 8))
+///     .append(ReLU::new())
+///     .append(Linear::new(8, 2));
 /// assert_eq!(net.forward(&Tensor::randn(&[3, 4], DType::F32)).shape(), &[3, 2]);
 /// net.remove(1); // drop the ReLU: "2" becomes "1"
 /// assert_eq!(net.named_parameters()[2].0, "1.weight");
@@ -76,7 +76,7 @@ impl Sequential {
     }
 
     /// Appends a module and returns the sequence (builder style).
-    pub fn add(mut self, module: impl Module) -> Sequential {
+    pub fn append(mut self, module: impl Module) -> Sequential {
         self.layers.push(Box::new(module));
         self
     }

@@ -304,7 +304,7 @@ impl GroupNorm {
     /// When `num_channels` is not divisible by `num_groups`.
     #[track_caller]
     pub fn new(num_groups: usize, num_channels: usize) -> GroupNorm {
-        if num_groups == 0 || num_channels % num_groups != 0 {
+        if num_groups == 0 || !num_channels.is_multiple_of(num_groups) {
             panic!(
                 "GroupNorm: num_channels {num_channels} must be divisible by num_groups {num_groups}"
             );

@@ -50,7 +50,7 @@ impl MultiheadAttention {
     /// When `embed_dim` is not divisible by `num_heads`.
     #[track_caller]
     pub fn new(embed_dim: usize, num_heads: usize) -> MultiheadAttention {
-        if num_heads == 0 || embed_dim % num_heads != 0 {
+        if num_heads == 0 || !embed_dim.is_multiple_of(num_heads) {
             panic!(
                 "MultiheadAttention: embed_dim {embed_dim} must be divisible by num_heads {num_heads}"
             );
