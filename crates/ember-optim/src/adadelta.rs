@@ -59,17 +59,16 @@ pub struct Adadelta {
     base: OptimizerBase,
 }
 
-#[track_caller]
-fn check(g: &ParamGroup) {
-    check_lr("Adadelta", g);
+fn check(g: &ParamGroup) -> Result<(), String> {
+    check_lr("Adadelta", g)?;
     let rho = g.get_f64("rho");
-    assert!(
-        (0.0..=1.0).contains(&rho),
-        "Adadelta: invalid rho value {rho} (must be in [0, 1])"
-    );
-    check_nonneg("Adadelta", "epsilon value", g.get_f64("eps"));
-    check_nonneg("Adadelta", "weight_decay value", g.get_f64("weight_decay"));
+    if !(0.0..=1.0).contains(&rho) {
+        return Err(format!("Adadelta: invalid rho value {rho} (must be in [0, 1])"));
+    }
+    check_nonneg("Adadelta", "epsilon value", g.get_f64("eps"))?;
+    check_nonneg("Adadelta", "weight_decay value", g.get_f64("weight_decay"))?;
     g.get_bool("maximize");
+    Ok(())
 }
 
 impl Adadelta {

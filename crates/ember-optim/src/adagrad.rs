@@ -63,18 +63,18 @@ pub struct Adagrad {
     base: OptimizerBase,
 }
 
-#[track_caller]
-fn check(g: &ParamGroup) {
-    check_lr("Adagrad", g);
-    check_nonneg("Adagrad", "lr_decay value", g.get_f64("lr_decay"));
-    check_nonneg("Adagrad", "weight_decay value", g.get_f64("weight_decay"));
+fn check(g: &ParamGroup) -> Result<(), String> {
+    check_lr("Adagrad", g)?;
+    check_nonneg("Adagrad", "lr_decay value", g.get_f64("lr_decay"))?;
+    check_nonneg("Adagrad", "weight_decay value", g.get_f64("weight_decay"))?;
     check_nonneg(
         "Adagrad",
         "initial_accumulator_value",
         g.get_f64("initial_accumulator_value"),
     );
-    check_nonneg("Adagrad", "epsilon value", g.get_f64("eps"));
+    check_nonneg("Adagrad", "epsilon value", g.get_f64("eps"))?;
     g.get_bool("maximize");
+    Ok(())
 }
 
 fn init_state(p: &Tensor, init: f64) -> ParamState {

@@ -69,19 +69,18 @@ pub struct Adam {
     base: OptimizerBase,
 }
 
-#[track_caller]
-pub(crate) fn check_adam(name: &str, g: &ParamGroup) {
-    check_lr(name, g);
-    check_nonneg(name, "epsilon value", g.get_f64("eps"));
-    check_betas(name, g);
-    check_nonneg(name, "weight_decay value", g.get_f64("weight_decay"));
+pub(crate) fn check_adam(name: &str, g: &ParamGroup) -> Result<(), String> {
+    check_lr(name, g)?;
+    check_nonneg(name, "epsilon value", g.get_f64("eps"))?;
+    check_betas(name, g)?;
+    check_nonneg(name, "weight_decay value", g.get_f64("weight_decay"))?;
     g.get_bool("amsgrad");
     g.get_bool("maximize");
     g.get_bool("decoupled_weight_decay");
+    Ok(())
 }
 
-#[track_caller]
-fn check(g: &ParamGroup) {
+fn check(g: &ParamGroup) -> Result<(), String> {
     check_adam("Adam", g)
 }
 

@@ -59,13 +59,13 @@ pub struct Adamax {
     base: OptimizerBase,
 }
 
-#[track_caller]
-fn check(g: &ParamGroup) {
-    check_lr("Adamax", g);
-    check_nonneg("Adamax", "epsilon value", g.get_f64("eps"));
-    check_betas("Adamax", g);
-    check_nonneg("Adamax", "weight_decay value", g.get_f64("weight_decay"));
+fn check(g: &ParamGroup) -> Result<(), String> {
+    check_lr("Adamax", g)?;
+    check_nonneg("Adamax", "epsilon value", g.get_f64("eps"))?;
+    check_betas("Adamax", g)?;
+    check_nonneg("Adamax", "weight_decay value", g.get_f64("weight_decay"))?;
     g.get_bool("maximize");
+    Ok(())
 }
 
 impl Adamax {

@@ -59,8 +59,7 @@ pub struct AdamW {
     base: OptimizerBase,
 }
 
-#[track_caller]
-fn check(g: &ParamGroup) {
+fn check(g: &ParamGroup) -> Result<(), String> {
     check_adam("AdamW", g)
 }
 

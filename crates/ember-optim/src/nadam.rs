@@ -66,15 +66,15 @@ pub struct NAdam {
     base: OptimizerBase,
 }
 
-#[track_caller]
-fn check(g: &ParamGroup) {
-    check_lr("NAdam", g);
-    check_nonneg("NAdam", "epsilon value", g.get_f64("eps"));
-    check_betas("NAdam", g);
-    check_nonneg("NAdam", "weight_decay value", g.get_f64("weight_decay"));
-    check_nonneg("NAdam", "momentum_decay value", g.get_f64("momentum_decay"));
+fn check(g: &ParamGroup) -> Result<(), String> {
+    check_lr("NAdam", g)?;
+    check_nonneg("NAdam", "epsilon value", g.get_f64("eps"))?;
+    check_betas("NAdam", g)?;
+    check_nonneg("NAdam", "weight_decay value", g.get_f64("weight_decay"))?;
+    check_nonneg("NAdam", "momentum_decay value", g.get_f64("momentum_decay"))?;
     g.get_bool("decoupled_weight_decay");
     g.get_bool("maximize");
+    Ok(())
 }
 
 impl NAdam {

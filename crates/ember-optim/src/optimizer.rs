@@ -10,8 +10,10 @@ use crate::state::{
     GroupState, ParamState, StateDict, StateDictError, StateMap, copy_state, load_state,
 };
 
-/// Checks one group's hyper-parameters; panics (with `#[track_caller]`) on a bad value.
-pub type GroupCheck = fn(&ParamGroup);
+/// Checks one group's hyper-parameters once its defaults are filled in: `Err(message)` for a
+/// bad value, which [`OptimizerBase::add_param_group`] turns into a panic at the caller's
+/// line.
+pub type GroupCheck = fn(&ParamGroup) -> Result<(), String>;
 
 /// What every optimizer holds: its name, its parameter groups, the default hyper-parameters
 /// that new groups inherit, and the per-parameter state. An optimizer is an `OptimizerBase`
@@ -22,7 +24,7 @@ pub type GroupCheck = fn(&ParamGroup);
 /// use ember_optim::{Hyper, OptimizerBase, Options};
 /// let w = ember_autograd::Tensor::from([1.0f32]).requires_grad_(true);
 /// let defaults = Options::from([("momentum".to_string(), Hyper::Float(0.0))]);
-/// let base = OptimizerBase::new("MySgd", vec![w], 0.1, defaults, |_| {});
+/// let base = OptimizerBase::new("MySgd", vec![w], 0.1, defaults, |_| Ok(()));
 /// assert_eq!(base.param_groups()[0].lr, 0.1);
 /// assert_eq!(base.param_groups()[0].get_f64("momentum"), 0.0);
 /// ```
@@ -48,7 +50,7 @@ impl OptimizerBase {
     /// ```
     /// use ember_optim::{OptimizerBase, Options};
     /// let w = ember_autograd::Tensor::from([1.0f32]).requires_grad_(true);
-    /// let base = OptimizerBase::new("Mine", vec![w], 0.1, Options::new(), |_| {});
+    /// let base = OptimizerBase::new("Mine", vec![w], 0.1, Options::new(), |_| Ok(()));
     /// assert_eq!(base.name(), "Mine");
     /// ```
     #[track_caller]
@@ -94,7 +96,7 @@ impl OptimizerBase {
     /// ```
     /// use ember_optim::{OptimizerBase, Options};
     /// let w = ember_autograd::Tensor::from([1.0f32]).requires_grad_(true);
-    /// let base = OptimizerBase::new("Mine", vec![w], 0.1, Options::new(), |_| {});
+    /// let base = OptimizerBase::new("Mine", vec![w], 0.1, Options::new(), |_| Ok(()));
     /// assert_eq!(base.param_groups().len(), 1);
     /// ```
     pub fn param_groups(&self) -> &[ParamGroup] {
@@ -106,7 +108,7 @@ impl OptimizerBase {
     /// ```
     /// use ember_optim::{OptimizerBase, Options};
     /// let w = ember_autograd::Tensor::from([1.0f32]).requires_grad_(true);
-    /// let mut base = OptimizerBase::new("Mine", vec![w], 0.1, Options::new(), |_| {});
+    /// let mut base = OptimizerBase::new("Mine", vec![w], 0.1, Options::new(), |_| Ok(()));
     /// base.param_groups_mut()[0].lr = 0.2;
     /// assert_eq!(base.param_groups()[0].lr, 0.2);
     /// ```
@@ -119,7 +121,7 @@ impl OptimizerBase {
     /// ```
     /// use ember_optim::{OptimizerBase, Options};
     /// let w = ember_autograd::Tensor::from([1.0f32]).requires_grad_(true);
-    /// let base = OptimizerBase::new("Mine", vec![w], 0.1, Options::new(), |_| {});
+    /// let base = OptimizerBase::new("Mine", vec![w], 0.1, Options::new(), |_| Ok(()));
     /// assert_eq!(base.defaults()["lr"].as_f64(), Some(0.1));
     /// ```
     pub fn defaults(&self) -> Options {
@@ -152,7 +154,7 @@ impl OptimizerBase {
     /// use ember_optim::{OptimizerBase, Options, ParamGroup};
     /// use ember_autograd::Tensor;
     /// let w = Tensor::from([1.0f32]).requires_grad_(true);
-    /// let mut base = OptimizerBase::new("Mine", vec![w], 0.1, Options::new(), |_| {});
+    /// let mut base = OptimizerBase::new("Mine", vec![w], 0.1, Options::new(), |_| Ok(()));
     /// base.add_param_group(ParamGroup::new(vec![Tensor::from([0.0f32])]).with_lr(1.0));
     /// assert_eq!(base.param_groups()[1].lr, 1.0);
     /// ```
@@ -190,7 +192,9 @@ impl OptimizerBase {
         for (k, v) in &self.defaults {
             group.options.entry(k.clone()).or_insert(*v);
         }
-        (self.check)(&group);
+        if let Err(msg) = (self.check)(&group) {
+            panic!("{msg}");
+        }
         self.groups.push(group);
     }
 
@@ -216,7 +220,7 @@ impl OptimizerBase {
     /// ```
     /// use ember_optim::{OptimizerBase, Options};
     /// let w = ember_autograd::Tensor::from([1.0f32]).requires_grad_(true);
-    /// let mut base = OptimizerBase::new("Mine", vec![w], 0.1, Options::new(), |_| {});
+    /// let mut base = OptimizerBase::new("Mine", vec![w], 0.1, Options::new(), |_| Ok(()));
     /// let (groups, state) = base.groups_and_state();
     /// assert!(state.get(&groups[0].params[0]).is_none());
     /// ```
@@ -231,7 +235,7 @@ impl OptimizerBase {
     /// use ember_optim::{OptimizerBase, Options};
     /// use ember_autograd::Tensor;
     /// let w = Tensor::from([1.0f32]).requires_grad_(true);
-    /// let mut base = OptimizerBase::new("Mine", vec![w.clone()], 0.1, Options::new(), |_| {});
+    /// let mut base = OptimizerBase::new("Mine", vec![w.clone()], 0.1, Options::new(), |_| Ok(()));
     /// w.set_grad(Some(Tensor::from([3.0f32])));
     /// base.zero_grad(false);
     /// assert_eq!(w.grad().unwrap().item::<f32>(), 0.0);
@@ -257,7 +261,7 @@ impl OptimizerBase {
     /// ```
     /// use ember_optim::{OptimizerBase, Options};
     /// let w = ember_autograd::Tensor::from([1.0f32]).requires_grad_(true);
-    /// let base = OptimizerBase::new("Mine", vec![w], 0.1, Options::new(), |_| {});
+    /// let base = OptimizerBase::new("Mine", vec![w], 0.1, Options::new(), |_| Ok(()));
     /// assert!(base.state_dict().state.is_empty());
     /// ```
     pub fn state_dict(&self) -> StateDict {
@@ -291,7 +295,7 @@ impl OptimizerBase {
     /// ```
     /// use ember_optim::{OptimizerBase, Options};
     /// let w = ember_autograd::Tensor::from([1.0f32]).requires_grad_(true);
-    /// let mut base = OptimizerBase::new("Mine", vec![w], 0.1, Options::new(), |_| {});
+    /// let mut base = OptimizerBase::new("Mine", vec![w], 0.1, Options::new(), |_| Ok(()));
     /// let mut sd = base.state_dict();
     /// sd.param_groups[0].hyper.insert("lr".into(), 0.5.into());
     /// base.load_state_dict(&sd).unwrap();
@@ -353,7 +357,7 @@ impl OptimizerBase {
 /// optimizer is a struct holding an [`OptimizerBase`] plus its update rule:
 ///
 /// ```
-/// use ember_optim::{Optimizer, OptimizerBase, Options, IntoParamGroups};
+/// use ember_optim::{Optimizer, OptimizerBase, Options};
 /// use ember_autograd::Tensor;
 ///
 /// /// Plain gradient descent.
@@ -373,7 +377,7 @@ impl OptimizerBase {
 /// }
 ///
 /// let w = Tensor::from([1.0f64]).requires_grad_(true);
-/// let mut opt = Gd { base: OptimizerBase::new("Gd", vec![w.clone()], 0.5, Options::new(), |_| {}) };
+/// let mut opt = Gd { base: OptimizerBase::new("Gd", vec![w.clone()], 0.5, Options::new(), |_| Ok(())) };
 /// w.mul(&w).sum().backward(); // grad 2
 /// opt.step();
 /// assert_eq!(w.item::<f64>(), 0.0);

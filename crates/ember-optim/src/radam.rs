@@ -65,14 +65,14 @@ pub struct RAdam {
     base: OptimizerBase,
 }
 
-#[track_caller]
-fn check(g: &ParamGroup) {
-    check_lr("RAdam", g);
-    check_nonneg("RAdam", "epsilon value", g.get_f64("eps"));
-    check_betas("RAdam", g);
-    check_nonneg("RAdam", "weight_decay value", g.get_f64("weight_decay"));
+fn check(g: &ParamGroup) -> Result<(), String> {
+    check_lr("RAdam", g)?;
+    check_nonneg("RAdam", "epsilon value", g.get_f64("eps"))?;
+    check_betas("RAdam", g)?;
+    check_nonneg("RAdam", "weight_decay value", g.get_f64("weight_decay"))?;
     g.get_bool("decoupled_weight_decay");
     g.get_bool("maximize");
+    Ok(())
 }
 
 impl RAdam {

@@ -66,15 +66,15 @@ pub struct RmsProp {
     base: OptimizerBase,
 }
 
-#[track_caller]
-fn check(g: &ParamGroup) {
-    check_lr("RMSprop", g);
-    check_nonneg("RMSprop", "epsilon value", g.get_f64("eps"));
-    check_nonneg("RMSprop", "momentum value", g.get_f64("momentum"));
-    check_nonneg("RMSprop", "weight_decay value", g.get_f64("weight_decay"));
-    check_nonneg("RMSprop", "alpha value", g.get_f64("alpha"));
+fn check(g: &ParamGroup) -> Result<(), String> {
+    check_lr("RMSprop", g)?;
+    check_nonneg("RMSprop", "epsilon value", g.get_f64("eps"))?;
+    check_nonneg("RMSprop", "momentum value", g.get_f64("momentum"))?;
+    check_nonneg("RMSprop", "weight_decay value", g.get_f64("weight_decay"))?;
+    check_nonneg("RMSprop", "alpha value", g.get_f64("alpha"))?;
     g.get_bool("centered");
     g.get_bool("maximize");
+    Ok(())
 }
 
 impl RmsProp {

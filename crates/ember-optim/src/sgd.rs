@@ -68,22 +68,21 @@ pub struct Sgd {
     base: OptimizerBase,
 }
 
-#[track_caller]
-fn check(g: &ParamGroup) {
-    check_lr("SGD", g);
-    check_nonneg("SGD", "momentum value", g.get_f64("momentum"));
-    check_nonneg("SGD", "weight_decay value", g.get_f64("weight_decay"));
+fn check(g: &ParamGroup) -> Result<(), String> {
+    check_lr("SGD", g)?;
+    check_nonneg("SGD", "momentum value", g.get_f64("momentum"))?;
+    check_nonneg("SGD", "weight_decay value", g.get_f64("weight_decay"))?;
     g.get_f64("dampening");
     g.get_bool("maximize");
-    if g.get_bool("nesterov") {
-        assert!(
-            g.get_f64("momentum") > 0.0 && g.get_f64("dampening") == 0.0,
+    if g.get_bool("nesterov") && !(g.get_f64("momentum") > 0.0 && g.get_f64("dampening") == 0.0) {
+        return Err(format!(
             "SGD: Nesterov momentum requires a momentum and zero dampening (got momentum {}, \
              dampening {})",
             g.get_f64("momentum"),
             g.get_f64("dampening")
-        );
+        ));
     }
+    Ok(())
 }
 
 impl Sgd {

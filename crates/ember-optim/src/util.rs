@@ -38,34 +38,32 @@ pub(crate) fn options(pairs: &[(&str, Hyper)]) -> Options {
     pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
 }
 
-/// Panics unless `value >= 0` (NaN fails), naming the optimizer and the hyper-parameter.
-#[track_caller]
-pub(crate) fn check_nonneg(opt: &str, key: &str, value: f64) {
-    assert!(
-        value >= 0.0,
-        "{opt}: invalid {key} {value} (must be >= 0)"
-    );
+/// An error unless `value >= 0` (NaN fails), naming the optimizer and the hyper-parameter.
+pub(crate) fn check_nonneg(opt: &str, key: &str, value: f64) -> Result<(), String> {
+    if value >= 0.0 {
+        Ok(())
+    } else {
+        Err(format!("{opt}: invalid {key} {value} (must be >= 0)"))
+    }
 }
 
-/// Panics unless `0 <= value < 1`.
-#[track_caller]
-pub(crate) fn check_unit(opt: &str, key: &str, value: f64) {
-    assert!(
-        (0.0..1.0).contains(&value),
-        "{opt}: invalid {key} {value} (must be in [0, 1))"
-    );
+/// An error unless `0 <= value < 1`.
+pub(crate) fn check_unit(opt: &str, key: &str, value: f64) -> Result<(), String> {
+    if (0.0..1.0).contains(&value) {
+        Ok(())
+    } else {
+        Err(format!("{opt}: invalid {key} {value} (must be in [0, 1))"))
+    }
 }
 
 /// Checks a group's `lr >= 0`.
-#[track_caller]
-pub(crate) fn check_lr(opt: &str, g: &ParamGroup) {
-    check_nonneg(opt, "learning rate", g.lr);
+pub(crate) fn check_lr(opt: &str, g: &ParamGroup) -> Result<(), String> {
+    check_nonneg(opt, "learning rate", g.lr)
 }
 
 /// Checks Adam-style `betas` (each in `[0, 1)`).
-#[track_caller]
-pub(crate) fn check_betas(opt: &str, g: &ParamGroup) {
+pub(crate) fn check_betas(opt: &str, g: &ParamGroup) -> Result<(), String> {
     let (b1, b2) = g.get_pair("betas");
-    check_unit(opt, "beta parameter at index 0", b1);
-    check_unit(opt, "beta parameter at index 1", b2);
+    check_unit(opt, "beta parameter at index 0", b1)?;
+    check_unit(opt, "beta parameter at index 1", b2)
 }
