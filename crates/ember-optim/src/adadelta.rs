@@ -63,7 +63,9 @@ fn check(g: &ParamGroup) -> Result<(), String> {
     check_lr("Adadelta", g)?;
     let rho = g.get_f64("rho");
     if !(0.0..=1.0).contains(&rho) {
-        return Err(format!("Adadelta: invalid rho value {rho} (must be in [0, 1])"));
+        return Err(format!(
+            "Adadelta: invalid rho value {rho} (must be in [0, 1])"
+        ));
     }
     check_nonneg("Adadelta", "epsilon value", g.get_f64("eps"))?;
     check_nonneg("Adadelta", "weight_decay value", g.get_f64("weight_decay"))?;

@@ -71,7 +71,7 @@ fn check(g: &ParamGroup) -> Result<(), String> {
         "Adagrad",
         "initial_accumulator_value",
         g.get_f64("initial_accumulator_value"),
-    );
+    )?;
     check_nonneg("Adagrad", "epsilon value", g.get_f64("eps"))?;
     g.get_bool("maximize");
     Ok(())

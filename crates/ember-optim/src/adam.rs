@@ -91,7 +91,10 @@ pub(crate) fn adam_defaults(o: &AdamOptions) -> crate::Options {
         ("weight_decay", Hyper::Float(o.weight_decay)),
         ("amsgrad", Hyper::Bool(o.amsgrad)),
         ("maximize", Hyper::Bool(o.maximize)),
-        ("decoupled_weight_decay", Hyper::Bool(o.decoupled_weight_decay)),
+        (
+            "decoupled_weight_decay",
+            Hyper::Bool(o.decoupled_weight_decay),
+        ),
     ])
 }
 

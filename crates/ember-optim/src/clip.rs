@@ -33,17 +33,30 @@ fn total_norm(grads: &[Tensor], norm_type: f64) -> f64 {
     let norms: Vec<f64> = grads
         .iter()
         .filter(|g| !(norm_type.is_infinite() && g.numel() == 0))
-        .map(|g| g.data().norm(norm_type).to_dtype(ember_autograd::DType::F64).item::<f64>())
+        .map(|g| {
+            g.data()
+                .norm(norm_type)
+                .to_dtype(ember_autograd::DType::F64)
+                .item::<f64>()
+        })
         .collect();
     if norms.is_empty() {
         return 0.0;
     }
     if norm_type == f64::INFINITY {
-        norms.iter().fold(f64::NEG_INFINITY, |m, &x| if x > m || x.is_nan() { x } else { m })
+        norms.iter().fold(
+            f64::NEG_INFINITY,
+            |m, &x| if x > m || x.is_nan() { x } else { m },
+        )
     } else if norm_type == f64::NEG_INFINITY {
-        norms.iter().fold(f64::INFINITY, |m, &x| if x < m || x.is_nan() { x } else { m })
+        norms.iter().fold(
+            f64::INFINITY,
+            |m, &x| if x < m || x.is_nan() { x } else { m },
+        )
     } else {
-        ember_autograd::Array::from(norms).norm(norm_type).item::<f64>()
+        ember_autograd::Array::from(norms)
+            .norm(norm_type)
+            .item::<f64>()
     }
 }
 

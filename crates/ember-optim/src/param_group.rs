@@ -206,7 +206,9 @@ impl ParamGroup {
     pub fn get_f64(&self, key: &str) -> f64 {
         match self.get(key) {
             Some(Hyper::Float(v)) => v,
-            other => panic!("param group: hyper-parameter '{key}' is not a number (found {other:?})"),
+            other => {
+                panic!("param group: hyper-parameter '{key}' is not a number (found {other:?})")
+            }
         }
     }
 

@@ -3,7 +3,7 @@
 
 use crate::optimizer::{Optimizer, OptimizerBase};
 use crate::param_group::{Hyper, IntoParamGroups, ParamGroup};
-use crate::state::{StateValue, StateExt as _};
+use crate::state::{StateExt as _, StateValue};
 use crate::util::{add_scaled_, check_lr, check_nonneg, effective_grad, options};
 
 /// Hyper-parameters of [`Sgd`]; the defaults are PyTorch's.

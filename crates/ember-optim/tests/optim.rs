@@ -35,7 +35,10 @@ fn clip_grad_norm_other_orders_and_no_op() {
     // inf-norm = 2: scaled by 1 / (2 + 1e-6).
     assert_eq!(clip_grad_norm_(&[a.clone()], 1.0, f64::INFINITY), 2.0);
     let c = 1.0 / (2.0 + 1e-6);
-    assert_eq!(a.grad().unwrap().to_vec::<f64>(), vec![c, -2.0 * c, 2.0 * c]);
+    assert_eq!(
+        a.grad().unwrap().to_vec::<f64>(),
+        vec![c, -2.0 * c, 2.0 * c]
+    );
     // p = 3 over two tensors: (1 + 8 + 8 + 27)^(1/3)
     let b = t(&[0.0]);
     a.set_grad(Some(Tensor::from([1.0f64, -2.0, 2.0])));
@@ -80,7 +83,10 @@ fn clip_grad_value_negative_panics() {
 fn param_in_two_groups_panics() {
     let w = t(&[1.0]);
     let _ = Sgd::new(
-        vec![ParamGroup::new(vec![w.clone()]), ParamGroup::new(vec![w.clone()])],
+        vec![
+            ParamGroup::new(vec![w.clone()]),
+            ParamGroup::new(vec![w.clone()]),
+        ],
         SgdOptions::default(),
     );
 }
@@ -151,7 +157,11 @@ fn per_group_lr_and_frozen_group() {
             ..Default::default()
         },
     );
-    frozen.mul(&frozen).sum().add(&head.mul(&head).sum()).backward();
+    frozen
+        .mul(&frozen)
+        .sum()
+        .add(&head.mul(&head).sum())
+        .backward();
     opt.step();
     assert_eq!(frozen.to_vec::<f64>(), vec![1.0, 2.0]);
     assert_eq!(head.to_vec::<f64>(), vec![0.0]); // 1 - 0.5 * 2
@@ -164,7 +174,13 @@ fn per_group_lr_and_frozen_group() {
 fn params_without_grad_are_skipped() {
     let a = t(&[1.0]);
     let b = t(&[2.0]);
-    let mut opt = Adam::new(vec![a.clone(), b.clone()], AdamOptions { lr: 0.1, ..Default::default() });
+    let mut opt = Adam::new(
+        vec![a.clone(), b.clone()],
+        AdamOptions {
+            lr: 0.1,
+            ..Default::default()
+        },
+    );
     a.mul(&a).sum().backward();
     opt.step();
     assert_ne!(a.item::<f64>(), 1.0);
@@ -178,7 +194,13 @@ fn step_writes_in_place_through_handles_and_views() {
     let alias = w.clone();
     let row = w.detach().select(0, 1); // a view of the same storage
     let v0 = w.version();
-    let mut opt = Sgd::new(vec![w.clone()], SgdOptions { lr: 0.5, ..Default::default() });
+    let mut opt = Sgd::new(
+        vec![w.clone()],
+        SgdOptions {
+            lr: 0.5,
+            ..Default::default()
+        },
+    );
     w.set_grad(Some(Tensor::ones(&[2, 2], DType::F64)));
     opt.step();
     assert_eq!(alias.to_vec::<f64>(), vec![0.5, 1.5, 2.5, 3.5]);
@@ -214,26 +236,85 @@ fn makers() -> Vec<(&'static str, Make)> {
         ("sgd", |p| {
             Box::new(Sgd::new(
                 p,
-                SgdOptions { lr: 0.01, momentum: 0.9, nesterov: true, weight_decay: 0.01, ..Default::default() },
+                SgdOptions {
+                    lr: 0.01,
+                    momentum: 0.9,
+                    nesterov: true,
+                    weight_decay: 0.01,
+                    ..Default::default()
+                },
             ))
         }),
         ("adam", |p| {
-            Box::new(Adam::new(p, AdamOptions { lr: 0.05, amsgrad: true, ..Default::default() }))
+            Box::new(Adam::new(
+                p,
+                AdamOptions {
+                    lr: 0.05,
+                    amsgrad: true,
+                    ..Default::default()
+                },
+            ))
         }),
-        ("adamw", |p| Box::new(AdamW::new(p, AdamWOptions { lr: 0.05, ..Default::default() }))),
+        ("adamw", |p| {
+            Box::new(AdamW::new(
+                p,
+                AdamWOptions {
+                    lr: 0.05,
+                    ..Default::default()
+                },
+            ))
+        }),
         ("rmsprop", |p| {
             Box::new(RmsProp::new(
                 p,
-                RmsPropOptions { lr: 0.01, centered: true, momentum: 0.5, ..Default::default() },
+                RmsPropOptions {
+                    lr: 0.01,
+                    centered: true,
+                    momentum: 0.5,
+                    ..Default::default()
+                },
             ))
         }),
         ("adagrad", |p| {
-            Box::new(Adagrad::new(p, AdagradOptions { lr: 0.1, lr_decay: 0.01, ..Default::default() }))
+            Box::new(Adagrad::new(
+                p,
+                AdagradOptions {
+                    lr: 0.1,
+                    lr_decay: 0.01,
+                    ..Default::default()
+                },
+            ))
         }),
-        ("adadelta", |p| Box::new(Adadelta::new(p, AdadeltaOptions::default()))),
-        ("adamax", |p| Box::new(Adamax::new(p, AdamaxOptions { lr: 0.05, ..Default::default() }))),
-        ("nadam", |p| Box::new(NAdam::new(p, NAdamOptions { lr: 0.05, ..Default::default() }))),
-        ("radam", |p| Box::new(RAdam::new(p, RAdamOptions { lr: 0.05, ..Default::default() }))),
+        ("adadelta", |p| {
+            Box::new(Adadelta::new(p, AdadeltaOptions::default()))
+        }),
+        ("adamax", |p| {
+            Box::new(Adamax::new(
+                p,
+                AdamaxOptions {
+                    lr: 0.05,
+                    ..Default::default()
+                },
+            ))
+        }),
+        ("nadam", |p| {
+            Box::new(NAdam::new(
+                p,
+                NAdamOptions {
+                    lr: 0.05,
+                    ..Default::default()
+                },
+            ))
+        }),
+        ("radam", |p| {
+            Box::new(RAdam::new(
+                p,
+                RAdamOptions {
+                    lr: 0.05,
+                    ..Default::default()
+                },
+            ))
+        }),
     ]
 }
 
@@ -248,7 +329,10 @@ fn train(opt: &mut dyn Optimizer, p: &[Tensor], steps: usize) -> Vec<Vec<f64>> {
     let mut out = vec![];
     for _ in 0..steps {
         opt.zero_grad(true);
-        let l = p[0].pow(2.0).sum().add(&p[1].matmul(&p[0].narrow(0, 0, 2)).tanh().pow(2.0).sum())
+        let l = p[0]
+            .pow(2.0)
+            .sum()
+            .add(&p[1].matmul(&p[0].narrow(0, 0, 2)).tanh().pow(2.0).sum())
             .add(&p[1].pow(4.0).sum());
         l.backward();
         opt.step();
@@ -264,11 +348,16 @@ fn state_dict_round_trip_resumes_bit_identically() {
         let mut opt = make(p.clone());
         train(opt.as_mut(), &p, 10);
         let sd = opt.state_dict();
-        let at10: Vec<Tensor> = p.iter().map(|t| Tensor::from_array(t.data().clone_array()).requires_grad_(true)).collect();
+        let at10: Vec<Tensor> = p
+            .iter()
+            .map(|t| Tensor::from_array(t.data().clone_array()).requires_grad_(true))
+            .collect();
         let reference = train(opt.as_mut(), &p, 10);
 
         let mut fresh = make(at10.clone());
-        fresh.load_state_dict(&sd).unwrap_or_else(|e| panic!("{name}: {e}"));
+        fresh
+            .load_state_dict(&sd)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         let resumed = train(fresh.as_mut(), &at10, 10);
         assert_eq!(resumed, reference, "{name}: resumed training differs");
         // The saved dict was not changed by the 10 later steps (it holds copies).
@@ -283,8 +372,14 @@ fn state_dict_round_trip_resumes_bit_identically() {
 fn state_dict_contents_mirror_pytorch() {
     let p = problem();
     let mut opt = Adam::new(
-        vec![ParamGroup::new(vec![p[0].clone()]), ParamGroup::new(vec![p[1].clone()]).with_lr(0.5)],
-        AdamOptions { amsgrad: true, ..Default::default() },
+        vec![
+            ParamGroup::new(vec![p[0].clone()]),
+            ParamGroup::new(vec![p[1].clone()]).with_lr(0.5),
+        ],
+        AdamOptions {
+            amsgrad: true,
+            ..Default::default()
+        },
     );
     train(&mut opt, &p, 3);
     let sd = opt.state_dict();
@@ -301,7 +396,10 @@ fn state_dict_contents_mirror_pytorch() {
     }
     // hyper-parameters travel too
     let mut other = Adam::new(
-        vec![ParamGroup::new(vec![p[0].clone()]), ParamGroup::new(vec![p[1].clone()])],
+        vec![
+            ParamGroup::new(vec![p[0].clone()]),
+            ParamGroup::new(vec![p[1].clone()]),
+        ],
         AdamOptions::default(),
     );
     other.load_state_dict(&sd).unwrap();
@@ -312,31 +410,63 @@ fn state_dict_contents_mirror_pytorch() {
 #[test]
 fn load_state_dict_errors() {
     let p = problem();
-    let mut opt = Sgd::new(p.clone(), SgdOptions { momentum: 0.9, ..Default::default() });
+    let mut opt = Sgd::new(
+        p.clone(),
+        SgdOptions {
+            momentum: 0.9,
+            ..Default::default()
+        },
+    );
     train(&mut opt, &p, 1);
     let sd = opt.state_dict();
 
     let mut two = Sgd::new(
-        vec![ParamGroup::new(vec![p[0].clone()]), ParamGroup::new(vec![p[1].clone()])],
+        vec![
+            ParamGroup::new(vec![p[0].clone()]),
+            ParamGroup::new(vec![p[1].clone()]),
+        ],
         SgdOptions::default(),
     );
-    assert_eq!(two.load_state_dict(&sd), Err(StateDictError::GroupCount { expected: 2, found: 1 }));
+    assert_eq!(
+        two.load_state_dict(&sd),
+        Err(StateDictError::GroupCount {
+            expected: 2,
+            found: 1
+        })
+    );
 
     let mut one = Sgd::new(vec![p[0].clone()], SgdOptions::default());
     let e = one.load_state_dict(&sd).unwrap_err();
-    assert_eq!(e, StateDictError::GroupSize { group: 0, expected: 1, found: 2 });
+    assert_eq!(
+        e,
+        StateDictError::GroupSize {
+            group: 0,
+            expected: 1,
+            found: 2
+        }
+    );
     assert!(e.to_string().contains("parameter group 0 has 2 parameters"));
 
     let swapped = vec![p[1].clone(), p[0].clone()];
     let mut sw = Sgd::new(swapped, SgdOptions::default());
     let e = sw.load_state_dict(&sd).unwrap_err();
-    assert!(matches!(e, StateDictError::StateShape { param: 0, .. }), "{e}");
-    assert_eq!(sw.param_groups()[0].get_f64("momentum"), 0.0, "unchanged on error");
+    assert!(
+        matches!(e, StateDictError::StateShape { param: 0, .. }),
+        "{e}"
+    );
+    assert_eq!(
+        sw.param_groups()[0].get_f64("momentum"),
+        0.0,
+        "unchanged on error"
+    );
 
     let mut bad = sd.clone();
     bad.param_groups[0].params = vec![5, 6];
     let mut o = Sgd::new(p.clone(), SgdOptions::default());
-    assert_eq!(o.load_state_dict(&bad), Err(StateDictError::UnknownParam(0)));
+    assert_eq!(
+        o.load_state_dict(&bad),
+        Err(StateDictError::UnknownParam(0))
+    );
 }
 
 // ------------------------------------------------------------------------ schedulers
@@ -344,7 +474,13 @@ fn load_state_dict_errors() {
 #[test]
 fn scheduler_state_dict_round_trip() {
     let w = t(&[1.0]);
-    let mut opt = Sgd::new(vec![w.clone()], SgdOptions { lr: 1.0, ..Default::default() });
+    let mut opt = Sgd::new(
+        vec![w.clone()],
+        SgdOptions {
+            lr: 1.0,
+            ..Default::default()
+        },
+    );
     let mut s = CosineAnnealingWarmRestarts::new(&mut opt, 3, 2, 0.01);
     for _ in 0..7 {
         s.step(&mut opt);
@@ -376,25 +512,43 @@ fn sequential_state_dict_round_trip() {
         SequentialLr::new(opt, vec![a, b], &[4])
     };
     let w = t(&[1.0]);
-    let mut opt = Sgd::new(vec![w.clone()], SgdOptions { lr: 1.0, ..Default::default() });
+    let mut opt = Sgd::new(
+        vec![w.clone()],
+        SgdOptions {
+            lr: 1.0,
+            ..Default::default()
+        },
+    );
     let mut s = build(&mut opt);
     for _ in 0..3 {
         s.step(&mut opt);
     }
     let (sd, osd) = (s.state_dict(), opt.state_dict());
     assert_eq!(sd.children.len(), 2);
-    let expect: Vec<f64> = (0..6).map(|_| { s.step(&mut opt); s.get_last_lr()[0] }).collect();
+    let expect: Vec<f64> = (0..6)
+        .map(|_| {
+            s.step(&mut opt);
+            s.get_last_lr()[0]
+        })
+        .collect();
     let mut opt2 = Sgd::new(vec![w.clone()], SgdOptions::default());
     opt2.load_state_dict(&osd).unwrap();
     let mut s2 = build(&mut opt2);
     s2.load_state_dict(&sd).unwrap();
     opt2.load_state_dict(&osd).unwrap(); // the constructor reset the lr
-    let got: Vec<f64> = (0..6).map(|_| { s2.step(&mut opt2); s2.get_last_lr()[0] }).collect();
+    let got: Vec<f64> = (0..6)
+        .map(|_| {
+            s2.step(&mut opt2);
+            s2.get_last_lr()[0]
+        })
+        .collect();
     assert_eq!(got, expect);
 }
 
 #[test]
-#[should_panic(expected = "lr scheduler: the optimizer has 2 parameter groups, the scheduler was made for 1")]
+#[should_panic(
+    expected = "lr scheduler: the optimizer has 2 parameter groups, the scheduler was made for 1"
+)]
 fn scheduler_with_wrong_optimizer_panics() {
     let mut opt = Sgd::new(vec![t(&[1.0])], SgdOptions::default());
     let mut s = ExponentialLr::new(&mut opt, 0.5);

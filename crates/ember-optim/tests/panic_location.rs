@@ -18,7 +18,13 @@ fn panics_point_at_the_callers_line() {
     let w = Tensor::from([1.0f32]).requires_grad_(true);
     let line_new = line!() + 2;
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        Sgd::new(vec![ParamGroup::new(vec![w.clone()]), ParamGroup::new(vec![w.clone()])], SgdOptions::default())
+        Sgd::new(
+            vec![
+                ParamGroup::new(vec![w.clone()]),
+                ParamGroup::new(vec![w.clone()]),
+            ],
+            SgdOptions::default(),
+        )
     }));
     assert!(r.is_err());
     let mut opt = Sgd::new(vec![w.clone()], SgdOptions::default());

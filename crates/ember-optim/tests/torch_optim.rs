@@ -54,7 +54,9 @@ fn get_b(d: &Value, k: &str) -> bool {
 }
 
 fn betas(d: &Value, default: (f64, f64)) -> (f64, f64) {
-    d.get("betas").map(|b| (f(&b[0]), f(&b[1]))).unwrap_or(default)
+    d.get("betas")
+        .map(|b| (f(&b[0]), f(&b[1])))
+        .unwrap_or(default)
 }
 
 fn make(name: &str, params: Vec<ParamGroup>, d: &Value) -> Box<dyn Optimizer> {
@@ -222,7 +224,13 @@ fn sched_optimizer(kind: &str) -> Box<dyn Optimizer> {
         ParamGroup::new(vec![b]).with_lr(0.02),
     ];
     match kind {
-        "sgd" => Box::new(Sgd::new(groups, SgdOptions { lr: 0.1, ..Default::default() })),
+        "sgd" => Box::new(Sgd::new(
+            groups,
+            SgdOptions {
+                lr: 0.1,
+                ..Default::default()
+            },
+        )),
         "sgd_momentum" => Box::new(Sgd::new(
             groups,
             SgdOptions {
@@ -231,7 +239,13 @@ fn sched_optimizer(kind: &str) -> Box<dyn Optimizer> {
                 ..Default::default()
             },
         )),
-        "adam" => Box::new(Adam::new(groups, AdamOptions { lr: 0.1, ..Default::default() })),
+        "adam" => Box::new(Adam::new(
+            groups,
+            AdamOptions {
+                lr: 0.1,
+                ..Default::default()
+            },
+        )),
         other => panic!("unknown optimizer kind {other}"),
     }
 }
@@ -244,11 +258,20 @@ fn make_sched(spec: &Value, opt: &mut dyn Optimizer) -> Box<dyn LrScheduler + Se
     match spec["kind"].as_str().unwrap() {
         "StepLR" => Box::new(StepLr::new(opt, i(spec, "step_size"), f(&spec["gamma"]))),
         "MultiStepLR" => {
-            let m: Vec<i64> = spec["milestones"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect();
+            let m: Vec<i64> = spec["milestones"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_i64().unwrap())
+                .collect();
             Box::new(MultiStepLr::new(opt, &m, f(&spec["gamma"])))
         }
         "ExponentialLR" => Box::new(ExponentialLr::new(opt, f(&spec["gamma"]))),
-        "CosineAnnealingLR" => Box::new(CosineAnnealingLr::new(opt, i(spec, "T_max"), f(&spec["eta_min"]))),
+        "CosineAnnealingLR" => Box::new(CosineAnnealingLr::new(
+            opt,
+            i(spec, "T_max"),
+            f(&spec["eta_min"]),
+        )),
         "CosineAnnealingWarmRestarts" => Box::new(CosineAnnealingWarmRestarts::new(
             opt,
             i(spec, "T_0"),
@@ -270,16 +293,35 @@ fn make_sched(spec: &Value, opt: &mut dyn Optimizer) -> Box<dyn LrScheduler + Se
         }
         "OneCycleLR" => {
             let o = OneCycleLrOptions {
-                anneal_strategy: if spec["anneal"] == "cos" { AnnealStrategy::Cos } else { AnnealStrategy::Linear },
+                anneal_strategy: if spec["anneal"] == "cos" {
+                    AnnealStrategy::Cos
+                } else {
+                    AnnealStrategy::Linear
+                },
                 three_phase: spec["three_phase"].as_bool().unwrap(),
                 pct_start: spec.get("pct_start").map(f).unwrap_or(0.3),
                 ..Default::default()
             };
-            Box::new(OneCycleLr::new(opt, &fs(&spec["max_lr"]), i(spec, "total_steps"), o))
+            Box::new(OneCycleLr::new(
+                opt,
+                &fs(&spec["max_lr"]),
+                i(spec, "total_steps"),
+                o,
+            ))
         }
         "SequentialLR" => {
-            let children = spec["children"].as_array().unwrap().iter().map(|c| make_sched(c, opt)).collect();
-            let m: Vec<i64> = spec["milestones"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect();
+            let children = spec["children"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| make_sched(c, opt))
+                .collect();
+            let m: Vec<i64> = spec["milestones"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_i64().unwrap())
+                .collect();
             Box::new(SequentialLr::new(opt, children, &m))
         }
         other => panic!("unknown scheduler {other}"),
@@ -290,8 +332,16 @@ fn make_sched(spec: &Value, opt: &mut dyn Optimizer) -> Box<dyn LrScheduler + Se
 fn observe(opt: &dyn Optimizer, with_momentum: Option<&str>) -> (Vec<f64>, Vec<f64>) {
     let lrs = opt.param_groups().iter().map(|g| g.lr).collect();
     let m = match with_momentum {
-        Some("sgd_momentum") => opt.param_groups().iter().map(|g| g.get_f64("momentum")).collect(),
-        Some("adam") => opt.param_groups().iter().map(|g| g.get_pair("betas").0).collect(),
+        Some("sgd_momentum") => opt
+            .param_groups()
+            .iter()
+            .map(|g| g.get_f64("momentum"))
+            .collect(),
+        Some("adam") => opt
+            .param_groups()
+            .iter()
+            .map(|g| g.get_pair("betas").0)
+            .collect(),
         _ => vec![],
     };
     (lrs, m)
@@ -301,12 +351,20 @@ fn check_row(name: &str, step: usize, got: (Vec<f64>, Vec<f64>), want: &Value) {
     let wl = fs(&want["lr"]);
     assert_eq!(got.0.len(), wl.len());
     for (g, w) in got.0.iter().zip(&wl) {
-        assert!(close(*g, *w, 1e-12), "{name}: step {step}: lr {:?}, PyTorch {wl:?}", got.0);
+        assert!(
+            close(*g, *w, 1e-12),
+            "{name}: step {step}: lr {:?}, PyTorch {wl:?}",
+            got.0
+        );
     }
     if let Some(wm) = want.get("momentum") {
         let wm = fs(wm);
         for (g, w) in got.1.iter().zip(&wm) {
-            assert!(close(*g, *w, 1e-12), "{name}: step {step}: momentum {:?}, PyTorch {wm:?}", got.1);
+            assert!(
+                close(*g, *w, 1e-12),
+                "{name}: step {step}: momentum {:?}, PyTorch {wm:?}",
+                got.1
+            );
         }
     }
 }
@@ -351,11 +409,19 @@ fn reduce_lr_on_plateau_matches_pytorch() {
         let name = case["name"].as_str().unwrap();
         let mut opt = sched_optimizer("sgd");
         let o = ReduceLrOnPlateauOptions {
-            mode: if spec["mode"] == "min" { PlateauMode::Min } else { PlateauMode::Max },
+            mode: if spec["mode"] == "min" {
+                PlateauMode::Min
+            } else {
+                PlateauMode::Max
+            },
             factor: f(&spec["factor"]),
             patience: spec["patience"].as_u64().unwrap(),
             threshold: f(&spec["threshold"]),
-            threshold_mode: if spec["threshold_mode"] == "rel" { ThresholdMode::Rel } else { ThresholdMode::Abs },
+            threshold_mode: if spec["threshold_mode"] == "rel" {
+                ThresholdMode::Rel
+            } else {
+                ThresholdMode::Abs
+            },
             cooldown: spec["cooldown"].as_u64().unwrap(),
             min_lr: fs(&spec["min_lr"]),
             eps: 1e-8,

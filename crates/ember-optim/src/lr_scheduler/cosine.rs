@@ -42,7 +42,10 @@ impl CosineAnnealingLr {
     /// ```
     #[track_caller]
     pub fn new(optimizer: &mut dyn Optimizer, t_max: i64, eta_min: f64) -> CosineAnnealingLr {
-        assert!(t_max > 0, "CosineAnnealingLR: T_max must be positive, got {t_max}");
+        assert!(
+            t_max > 0,
+            "CosineAnnealingLR: T_max must be positive, got {t_max}"
+        );
         let mut s = CosineAnnealingLr {
             base: SchedulerBase::new(optimizer),
             t_max,

@@ -60,6 +60,12 @@ impl LrScheduler for ExponentialLr {
 
     fn closed_form_lr(&self) -> Option<Vec<f64>> {
         let e = self.base.last_epoch as f64;
-        Some(self.base.base_lrs.iter().map(|b| b * self.gamma.powf(e)).collect())
+        Some(
+            self.base
+                .base_lrs
+                .iter()
+                .map(|b| b * self.gamma.powf(e))
+                .collect(),
+        )
     }
 }

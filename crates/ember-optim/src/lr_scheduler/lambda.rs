@@ -34,9 +34,14 @@ impl LambdaLr {
     /// let s = LambdaLr::new(&mut opt, |e| 0.9f64.powi(e as i32));
     /// assert_eq!(s.get_last_lr(), &[0.1]);
     /// ```
-    pub fn new(optimizer: &mut dyn Optimizer, lambda: impl Fn(i64) -> f64 + Send + Clone + 'static) -> LambdaLr {
+    pub fn new(
+        optimizer: &mut dyn Optimizer,
+        lambda: impl Fn(i64) -> f64 + Send + Clone + 'static,
+    ) -> LambdaLr {
         let n = optimizer.param_groups().len();
-        let lambdas = (0..n).map(|_| Box::new(lambda.clone()) as LrLambda).collect();
+        let lambdas = (0..n)
+            .map(|_| Box::new(lambda.clone()) as LrLambda)
+            .collect();
         LambdaLr::per_group(optimizer, lambdas)
     }
 

@@ -94,6 +94,12 @@ impl LrScheduler for LinearLr {
     fn closed_form_lr(&self) -> Option<Vec<f64>> {
         let e = self.base.last_epoch.min(self.total_iters) as f64;
         let (s, f, t) = (self.start_factor, self.end_factor, self.total_iters as f64);
-        Some(self.base.base_lrs.iter().map(|b| b * (s + (f - s) * e / t)).collect())
+        Some(
+            self.base
+                .base_lrs
+                .iter()
+                .map(|b| b * (s + (f - s) * e / t))
+                .collect(),
+        )
     }
 }

@@ -73,6 +73,12 @@ impl LrScheduler for MultiStepLr {
     fn closed_form_lr(&self) -> Option<Vec<f64>> {
         let e = self.base.last_epoch;
         let k = self.milestones.partition_point(|&m| m <= e); // bisect_right
-        Some(self.base.base_lrs.iter().map(|b| b * self.gamma.powf(k as f64)).collect())
+        Some(
+            self.base
+                .base_lrs
+                .iter()
+                .map(|b| b * self.gamma.powf(k as f64))
+                .collect(),
+        )
     }
 }

@@ -264,7 +264,9 @@ impl LrScheduler for OneCycleLr {
             for (i, ph) in self.phases.iter().enumerate() {
                 if step <= ph.end_step || i == self.phases.len() - 1 {
                     let pct = (step - start_step) / (ph.end_step - start_step);
-                    lr = self.anneal.anneal(group_f64(g, ph.start_lr), group_f64(g, ph.end_lr), pct);
+                    lr =
+                        self.anneal
+                            .anneal(group_f64(g, ph.start_lr), group_f64(g, ph.end_lr), pct);
                     if self.cycle_momentum {
                         momentum = self.anneal.anneal(
                             group_f64(g, ph.start_momentum),

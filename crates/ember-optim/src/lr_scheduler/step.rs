@@ -41,7 +41,10 @@ impl StepLr {
     /// ```
     #[track_caller]
     pub fn new(optimizer: &mut dyn Optimizer, step_size: i64, gamma: f64) -> StepLr {
-        assert!(step_size > 0, "StepLR: step_size must be positive, got {step_size}");
+        assert!(
+            step_size > 0,
+            "StepLR: step_size must be positive, got {step_size}"
+        );
         let mut s = StepLr {
             base: SchedulerBase::new(optimizer),
             step_size,
@@ -71,6 +74,12 @@ impl LrScheduler for StepLr {
 
     fn closed_form_lr(&self) -> Option<Vec<f64>> {
         let k = self.base.last_epoch.div_euclid(self.step_size);
-        Some(self.base.base_lrs.iter().map(|b| b * self.gamma.powf(k as f64)).collect())
+        Some(
+            self.base
+                .base_lrs
+                .iter()
+                .map(|b| b * self.gamma.powf(k as f64))
+                .collect(),
+        )
     }
 }

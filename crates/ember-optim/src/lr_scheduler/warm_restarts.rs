@@ -52,8 +52,14 @@ impl CosineAnnealingWarmRestarts {
         t_mult: i64,
         eta_min: f64,
     ) -> CosineAnnealingWarmRestarts {
-        assert!(t_0 > 0, "CosineAnnealingWarmRestarts: expected positive integer T_0, but got {t_0}");
-        assert!(t_mult >= 1, "CosineAnnealingWarmRestarts: expected integer T_mult >= 1, but got {t_mult}");
+        assert!(
+            t_0 > 0,
+            "CosineAnnealingWarmRestarts: expected positive integer T_0, but got {t_0}"
+        );
+        assert!(
+            t_mult >= 1,
+            "CosineAnnealingWarmRestarts: expected integer T_mult >= 1, but got {t_mult}"
+        );
         let mut s = CosineAnnealingWarmRestarts {
             base: SchedulerBase::new(optimizer),
             t_0,
