@@ -30,10 +30,13 @@ fn clip_grad_norm_other_orders_and_no_op() {
     let a = t(&[0.0, 0.0, 0.0]);
     a.set_grad(Some(Tensor::from([1.0f64, -2.0, 2.0])));
     // L1 = 5, below max_norm: nothing changes.
-    assert_eq!(clip_grad_norm_(&[a.clone()], 10.0, 1.0), 5.0);
+    assert_eq!(clip_grad_norm_(std::slice::from_ref(&a), 10.0, 1.0), 5.0);
     assert_eq!(a.grad().unwrap().to_vec::<f64>(), vec![1.0, -2.0, 2.0]);
     // inf-norm = 2: scaled by 1 / (2 + 1e-6).
-    assert_eq!(clip_grad_norm_(&[a.clone()], 1.0, f64::INFINITY), 2.0);
+    assert_eq!(
+        clip_grad_norm_(std::slice::from_ref(&a), 1.0, f64::INFINITY),
+        2.0
+    );
     let c = 1.0 / (2.0 + 1e-6);
     assert_eq!(
         a.grad().unwrap().to_vec::<f64>(),
@@ -53,12 +56,15 @@ fn clip_grad_norm_other_orders_and_no_op() {
 fn clip_grad_norm_nonfinite() {
     let a = t(&[0.0, 0.0]);
     a.set_grad(Some(Tensor::from([f64::INFINITY, 1.0])));
-    let err = try_clip_grad_norm_(&[a.clone()], 1.0, 2.0).unwrap_err();
+    let err = try_clip_grad_norm_(std::slice::from_ref(&a), 1.0, 2.0).unwrap_err();
     assert_eq!(err.total_norm, f64::INFINITY);
     assert!(err.to_string().contains("non-finite"));
     assert_eq!(a.grad().unwrap().to_vec::<f64>(), vec![f64::INFINITY, 1.0]); // untouched
     // without the check the total comes back and the grads are scaled (to NaN / 0 as PyTorch)
-    assert_eq!(clip_grad_norm_(&[a.clone()], 1.0, 2.0), f64::INFINITY);
+    assert_eq!(
+        clip_grad_norm_(std::slice::from_ref(&a), 1.0, 2.0),
+        f64::INFINITY
+    );
     assert_eq!(try_clip_grad_norm_(&[t(&[1.0])], 1.0, 2.0), Ok(0.0));
 }
 
