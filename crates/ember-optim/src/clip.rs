@@ -12,7 +12,7 @@ use ember_autograd::Tensor;
 /// use ember_autograd::Tensor;
 /// let w = Tensor::from([1.0f32]).requires_grad_(true);
 /// w.set_grad(Some(Tensor::from([f32::NAN])));
-/// let err = try_clip_grad_norm_(&[w], 1.0, 2.0).unwrap_err();
+/// let err: NonFiniteNormError = try_clip_grad_norm_(&[w], 1.0, 2.0).unwrap_err();
 /// assert!(err.total_norm.is_nan());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]

@@ -131,7 +131,8 @@ impl OneCycleLr {
     /// let w = ember_autograd::Tensor::from([1.0f32]).requires_grad_(true);
     /// let mut opt = Adam::new(vec![w], AdamOptions::default());
     /// let opts = OneCycleLrOptions { anneal_strategy: AnnealStrategy::Linear, three_phase: true, ..Default::default() };
-    /// let _s = OneCycleLr::new(&mut opt, &[0.01], 100, opts);
+    /// let s = OneCycleLr::new(&mut opt, &[0.01], 100, opts);
+    /// assert!((s.get_last_lr()[0] - 0.0004).abs() < 1e-12);
     /// assert_eq!(opt.param_groups()[0].get_pair("betas").0, 0.95); // beta1 cycles
     /// ```
     #[track_caller]

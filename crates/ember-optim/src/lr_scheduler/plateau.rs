@@ -210,7 +210,7 @@ impl ReduceLrOnPlateau {
     ///
     /// ```
     /// use ember_optim::{Sgd, SgdOptions};
-    /// use ember_optim::lr_scheduler::{ReduceLrOnPlateau, ReduceLrOnPlateauOptions};
+    /// use ember_optim::lr_scheduler::ReduceLrOnPlateau;
     /// let w = ember_autograd::Tensor::from([1.0f32]).requires_grad_(true);
     /// let mut opt = Sgd::new(vec![w], SgdOptions { lr: 0.5, ..Default::default() });
     /// assert_eq!(ReduceLrOnPlateau::new(&mut opt, Default::default()).get_last_lr(), &[0.5]);
