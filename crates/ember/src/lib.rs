@@ -55,10 +55,17 @@ pub mod nn {
     pub use ember_nn::*;
 }
 
+/// Optimizers, learning-rate schedulers and gradient clipping (`torch.optim`,
+/// `nn.utils.clip_grad_*`).
+pub mod optim {
+    pub use ember_optim::*;
+}
+
 /// The names most programs use: `Tensor`, `DType`, `no_grad`, the `Module` trait and derive,
 /// `ModuleExt`, the `nn` module and `nn::functional` as `F`.
 pub mod prelude {
     pub use crate::nn::{self, Module, ModuleExt, functional as F};
+    pub use crate::optim::{self, Optimizer};
     pub use ember_autograd::{DType, Tensor, no_grad};
 }
 
