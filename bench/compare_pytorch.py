@@ -97,6 +97,24 @@ def mlp_train():
     return body
 
 
+def lstm_train():
+    torch.manual_seed(23)
+    lstm = torch.nn.LSTM(64, 128)
+    head = torch.nn.Linear(128, 10)
+    opt = torch.optim.SGD(list(lstm.parameters()) + list(head.parameters()), lr=0.01, momentum=0.9)
+    x = normal(32, 16, 64, seed=23)
+    target = torch.arange(16) % 10
+
+    def body():
+        opt.zero_grad()
+        out, _ = lstm(x)
+        loss = torch.nn.functional.cross_entropy(head(out[31]), target)
+        loss.backward()
+        opt.step()
+        loss.item()
+    return body
+
+
 GF, GB, US, SPS = "GFLOP/s", "GB/s", "us/op", "steps/s"
 ROWS = [
     ("matmul_256", GF, 2 * 256.0 ** 3, lambda: square(256)),
@@ -113,6 +131,7 @@ ROWS = [
     ("softmax", GB, 2 * 64 * MIB, softmax),
     ("tiny_ops", US, 1000.0, tiny_ops),
     ("mlp_train", SPS, 1.0, mlp_train),
+    ("lstm_train", SPS, 1.0, lstm_train),
 ]
 
 

@@ -1,10 +1,12 @@
 //! The autograd rows of BENCHMARKS.md: `tiny_ops` (per-op overhead of recording and
-//! backpropagating) and `mlp_train` (a full training step of a hand-written MLP, until `nn`
-//! exists: the same math as PyTorch's `nn.Linear` + `cross_entropy` + `SGD(momentum=0.9)`).
+//! backpropagating), `mlp_train` and `lstm_train` (full training steps with `nn` modules,
+//! `cross_entropy` and `Sgd`, as PyTorch's `nn.Sequential`/`nn.LSTM` + `SGD(momentum=0.9)`).
 
 use std::hint::black_box;
 
-use ember::{DType, Tensor, no_grad};
+use ember::nn::{LSTM, Linear, ReLU, Sequential};
+use ember::optim::{Sgd, SgdOptions};
+use ember::prelude::*;
 
 use crate::{Normal, Row, Unit};
 
@@ -27,47 +29,61 @@ fn tiny_ops() -> Box<dyn FnMut()> {
     })
 }
 
-/// A parameter initialised like `nn.Linear` (uniform in ±1/√fan_in), deterministic.
-fn param(g: &mut Normal, shape: &[usize], fan_in: usize) -> Tensor {
-    let bound = 1.0 / (fan_in as f64).sqrt();
-    let a = g.array(shape).tanh().mul(bound); // in (-bound, bound); the values do not matter
-    Tensor::from_array(a).requires_grad_(true)
+/// One training step of an MLP 784-512-512-10 built from `nn` modules (`Sequential` of
+/// `Linear`/`ReLU`), `cross_entropy`, and `Sgd` with momentum 0.9; batch 128.
+fn mlp_train() -> Box<dyn FnMut()> {
+    ember::manual_seed(22);
+    let model = Sequential::new()
+        .append(Linear::new(784, 512))
+        .append(ReLU::new())
+        .append(Linear::new(512, 512))
+        .append(ReLU::new())
+        .append(Linear::new(512, 10));
+    let mut opt = Sgd::new(
+        model.parameters(),
+        SgdOptions {
+            lr: 0.01,
+            momentum: 0.9,
+            ..Default::default()
+        },
+    );
+    let mut g = Normal::new(22);
+    let x = Tensor::from_array(g.array(&[128, 784]));
+    let target = Tensor::arange(0.0, 128.0, 1.0, DType::I64).remainder(10);
+    Box::new(move || {
+        opt.zero_grad(true);
+        let loss = F::cross_entropy(&model.forward(&x), &target);
+        loss.backward();
+        opt.step();
+        black_box(loss.item::<f32>());
+    })
 }
 
-/// One SGD step of an MLP 784-512-512-10 with ReLU and cross-entropy, batch 128.
-fn mlp_train() -> Box<dyn FnMut()> {
-    let mut g = Normal::new(22);
-    let dims = [784, 512, 512, 10];
-    let mut params = vec![];
-    for w in dims.windows(2) {
-        params.push(param(&mut g, &[w[1], w[0]], w[0])); // [out, in], as nn.Linear
-        params.push(param(&mut g, &[w[1]], w[0]));
-    }
-    let bufs: Vec<Tensor> = params.iter().map(|p| p.zeros_like()).collect();
-    let x = Tensor::from_array(g.array(&[128, 784]));
-    let target = Tensor::arange(0.0, 128.0, 1.0, DType::I64)
-        .remainder(10)
-        .unsqueeze(1);
-    let (lr, momentum) = (0.01, 0.9);
+/// One training step of a one-layer LSTM (64 → 128) over 32 steps of a batch of 16, a linear
+/// head on the last step, cross-entropy, and `Sgd` with momentum 0.9.
+fn lstm_train() -> Box<dyn FnMut()> {
+    ember::manual_seed(23);
+    let lstm = LSTM::new(64, 128);
+    let head = Linear::new(128, 10);
+    let mut params = lstm.parameters();
+    params.extend(head.parameters());
+    let mut opt = Sgd::new(
+        params,
+        SgdOptions {
+            lr: 0.01,
+            momentum: 0.9,
+            ..Default::default()
+        },
+    );
+    let mut g = Normal::new(23);
+    let x = Tensor::from_array(g.array(&[32, 16, 64])); // (L, N, H_in)
+    let target = Tensor::arange(0.0, 16.0, 1.0, DType::I64).remainder(10);
     Box::new(move || {
-        for p in &params {
-            p.zero_grad();
-        }
-        let mut h = x.clone();
-        for (k, layer) in params.chunks(2).enumerate() {
-            h = layer[1].addmm(&h, &layer[0].t(), 1.0, 1.0);
-            if k < 2 {
-                h = h.relu();
-            }
-        }
-        let loss = h.log_softmax(1).gather(1, &target).mean().neg();
+        opt.zero_grad(true);
+        let (out, _) = lstm.forward_with_state(&x, None);
+        let loss = F::cross_entropy(&head.forward(&out.select(0, 31)), &target);
         loss.backward();
-        no_grad(|| {
-            for (p, b) in params.iter().zip(&bufs) {
-                b.mul_(momentum).add_(&p.grad().expect("grad"));
-                p.sub_(&b.mul(lr));
-            }
-        });
+        opt.step();
         black_box(loss.item::<f32>());
     })
 }
@@ -86,6 +102,12 @@ pub fn rows() -> Vec<Row> {
             unit: Unit::StepsPerSec,
             work: 1.0,
             setup: mlp_train,
+        },
+        Row {
+            id: "lstm_train",
+            unit: Unit::StepsPerSec,
+            work: 1.0,
+            setup: lstm_train,
         },
     ]
 }
