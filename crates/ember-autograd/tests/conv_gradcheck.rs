@@ -25,9 +25,7 @@ fn check(name: &str, inputs: &[Tensor], second: bool, f: impl Fn(&[Tensor]) -> T
     if let Err(e) = gradcheck(|t| vec![f(t)], inputs, GradcheckOptions::default()) {
         panic!("{name}: {e}");
     }
-    if second
-        && let Err(e) = gradgradcheck(|t| vec![f(t)], inputs, GradcheckOptions::default())
-    {
+    if second && let Err(e) = gradgradcheck(|t| vec![f(t)], inputs, GradcheckOptions::default()) {
         panic!("{name} (second order): {e}");
     }
 }
@@ -112,11 +110,24 @@ fn convolution_noncontiguous_and_unbatched() {
     let w = r(&[3, 2, 2, 2]).transpose(0, 1); // (2, 3, 2, 2)
     assert!(!x.is_contiguous() && !w.is_contiguous());
     let y = convolution(&x, &w, None, &[1], &[1], &[1], false, &[], 1);
-    let y2 = convolution(&x.contiguous(), &w.contiguous(), None, &[1], &[1], &[1], false, &[], 1);
+    let y2 = convolution(
+        &x.contiguous(),
+        &w.contiguous(),
+        None,
+        &[1],
+        &[1],
+        &[1],
+        false,
+        &[],
+        1,
+    );
     assert_eq!(y.to_vec::<f64>(), y2.to_vec::<f64>());
-    check("noncontiguous", &[x.detach().requires_grad_(true)], false, |t| {
-        convolution(&t[0], &w.detach(), None, &[2], &[1], &[1], false, &[], 1)
-    });
+    check(
+        "noncontiguous",
+        &[x.detach().requires_grad_(true)],
+        false,
+        |t| convolution(&t[0], &w.detach(), None, &[2], &[1], &[1], false, &[], 1),
+    );
     // Unbatched (C, H, W) is the batch of one, squeezed.
     let xu = r(&[3, 5, 4]);
     let yu = convolution(&xu, &w, None, &[1], &[0], &[1], false, &[], 1);
@@ -210,8 +221,14 @@ fn convolution_large_matches_naive() {
         y.mul(&v).sum().backward();
         let via_x = xt.grad().unwrap().mul(&xt).sum().item::<f64>();
         let via_w = wt.grad().unwrap().mul(&wt).sum().item::<f64>();
-        assert!((dot - via_x).abs() < 1e-8 * (1.0 + dot.abs()), "{dot} vs {via_x}");
-        assert!((dot - via_w).abs() < 1e-8 * (1.0 + dot.abs()), "{dot} vs {via_w}");
+        assert!(
+            (dot - via_x).abs() < 1e-8 * (1.0 + dot.abs()),
+            "{dot} vs {via_x}"
+        );
+        assert!(
+            (dot - via_w).abs() < 1e-8 * (1.0 + dot.abs()),
+            "{dot} vs {via_w}"
+        );
     }
 }
 
@@ -224,7 +241,10 @@ fn convolution_errors() {
     }))
     .unwrap_err();
     let msg = e.downcast_ref::<String>().unwrap();
-    assert!(msg.contains("[1, 3, 5, 5]") && msg.contains("[4, 2, 3, 3]"), "{msg}");
+    assert!(
+        msg.contains("[1, 3, 5, 5]") && msg.contains("[4, 2, 3, 3]"),
+        "{msg}"
+    );
     let xi = Tensor::zeros(&[1, 2, 5, 5], DType::I64);
     let wi = Tensor::zeros(&[4, 2, 3, 3], DType::I64);
     let e = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -298,5 +318,8 @@ fn pooling_errors() {
     }))
     .unwrap_err();
     let msg = e.downcast_ref::<String>().unwrap();
-    assert!(msg.contains("avg_pool") && msg.contains("[1, 2, 5, 5]"), "{msg}");
+    assert!(
+        msg.contains("avg_pool") && msg.contains("[1, 2, 5, 5]"),
+        "{msg}"
+    );
 }

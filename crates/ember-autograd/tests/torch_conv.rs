@@ -5,8 +5,8 @@
 //! relative 1e-5 for f32, 1e-10 for f64 (plus the same fraction of the tensor's largest value).
 
 use ember_autograd::{
-    Array, Tensor, adaptive_avg_pool, adaptive_max_pool, autograd, avg_pool, convolution,
-    max_pool, max_unpool,
+    Array, Tensor, adaptive_avg_pool, adaptive_max_pool, autograd, avg_pool, convolution, max_pool,
+    max_unpool,
 };
 use serde_json::Value;
 
@@ -29,11 +29,15 @@ fn decode(v: &Value) -> Tensor {
             &shape,
         ),
         "float64" => Array::from_vec(
-            data.iter().map(|x| x.as_f64().unwrap()).collect::<Vec<f64>>(),
+            data.iter()
+                .map(|x| x.as_f64().unwrap())
+                .collect::<Vec<f64>>(),
             &shape,
         ),
         "int64" => Array::from_vec(
-            data.iter().map(|x| x.as_i64().unwrap()).collect::<Vec<i64>>(),
+            data.iter()
+                .map(|x| x.as_i64().unwrap())
+                .collect::<Vec<i64>>(),
             &shape,
         ),
         d => panic!("fixture dtype {d}"),

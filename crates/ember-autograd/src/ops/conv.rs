@@ -144,9 +144,7 @@ fn conv(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, p: &ConvParams) -> Tensor
     let k_sp = w.shape()[2..].to_vec();
     let xs = w.requires_grad().then(|| x.save("convolution"));
     let ws = x.requires_grad().then(|| w.save("convolution"));
-    let sum_dims: Vec<isize> = std::iter::once(0)
-        .chain(2..x.ndim() as isize)
-        .collect();
+    let sum_dims: Vec<isize> = std::iter::once(0).chain(2..x.ndim() as isize).collect();
     let has_bias = bias.is_some();
     let p = p.clone();
     record("convolution", out, &inputs, move |g, n| {
@@ -192,8 +190,12 @@ fn conv_weight_grad(x: &Tensor, dy: &Tensor, k_sp: &[usize], p: &ConvParams) -> 
         return Tensor::from_array(out);
     }
     let in_sp = x.shape()[2..].to_vec();
-    let xs = dy.requires_grad().then(|| x.save("convolution_weight_backward"));
-    let dys = x.requires_grad().then(|| dy.save("convolution_weight_backward"));
+    let xs = dy
+        .requires_grad()
+        .then(|| x.save("convolution_weight_backward"));
+    let dys = x
+        .requires_grad()
+        .then(|| dy.save("convolution_weight_backward"));
     let p = p.clone();
     record("convolution_weight_backward", out, &[x, dy], move |g, n| {
         let b = g[0].as_ref().expect("grad");

@@ -336,7 +336,12 @@ fn outer_offset(g: &Geom, mut o: usize, kidx: &[usize]) -> Option<usize> {
 
 /// Calls `f(row, segment_start_in_tile, input_offset or None, kl_offset)` for every segment of
 /// the tile `[o0, o1)` of outer output positions; the row index runs over (c, k0, …, k_last).
-fn for_each_segment(g: &Geom, o0: usize, o1: usize, mut f: impl FnMut(usize, usize, Option<usize>, isize)) {
+fn for_each_segment(
+    g: &Geom,
+    o0: usize,
+    o1: usize,
+    mut f: impl FnMut(usize, usize, Option<usize>, isize),
+) {
     let nd = g.in_sp.len();
     let kl = g.k_sp[nd - 1];
     let kouter = g.kprod() / kl.max(1);
@@ -559,7 +564,9 @@ fn forward_impl<T: ConvFloat>(g: &Geom, x: &Array, w: &Array, bias: Option<&Arra
                     if let Some(b) = &bias_v {
                         for co in 0..cog {
                             // SAFETY: row `co` of this item's block, as above.
-                            let row = unsafe { std::slice::from_raw_parts_mut(d.add(co * out_prod), tcols) };
+                            let row = unsafe {
+                                std::slice::from_raw_parts_mut(d.add(co * out_prod), tcols)
+                            };
                             row.fill(b[gi * cog + co]);
                         }
                     }

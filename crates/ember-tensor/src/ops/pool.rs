@@ -458,7 +458,14 @@ pub fn max_pool_backward(
     input_shape: &[usize],
     spatial_dims: usize,
 ) -> Array {
-    scatter_planes("max_pool_backward", grad, indices, input_shape, spatial_dims, true)
+    scatter_planes(
+        "max_pool_backward",
+        grad,
+        indices,
+        input_shape,
+        spatial_dims,
+        true,
+    )
 }
 
 /// Inverse of a max pooling (`torch.nn.functional.max_unpool{1,2,3}d`): a zero array of
@@ -488,7 +495,14 @@ pub fn max_unpool(x: &Array, indices: &Array, output_size: &[usize]) -> Array {
 /// Writes (or adds) `src`'s values at `indices` within each plane of a zero array of `shape`;
 /// the last `nd` dims of `shape` (and of `src`) are a plane's spatial dims.
 #[track_caller]
-fn scatter_planes(op: &str, src: &Array, indices: &Array, shape: &[usize], nd: usize, add: bool) -> Array {
+fn scatter_planes(
+    op: &str,
+    src: &Array,
+    indices: &Array,
+    shape: &[usize],
+    nd: usize,
+    add: bool,
+) -> Array {
     assert!(
         src.shape() == indices.shape() && indices.dtype() == DType::I64,
         "{op}: values {:?} and i64 indices {:?} must have the same shape (indices dtype {})",
@@ -512,7 +526,9 @@ fn scatter_planes(op: &str, src: &Array, indices: &Array, shape: &[usize], nd: u
         "{op}: only f32 and f64 are supported, got {dt}"
     );
     match dt {
-        DType::F32 => scatter_impl::<f32>(op, src, indices, shape, planes, plane_in, plane_out, add),
+        DType::F32 => {
+            scatter_impl::<f32>(op, src, indices, shape, planes, plane_in, plane_out, add)
+        }
         _ => scatter_impl::<f64>(op, src, indices, shape, planes, plane_in, plane_out, add),
     }
 }
@@ -725,7 +741,10 @@ pub fn adaptive_avg_pool(x: &Array, output_size: &[usize]) -> Array {
 #[track_caller]
 pub fn adaptive_avg_pool_backward(grad: &Array, input_shape: &[usize]) -> Array {
     let op = "adaptive_avg_pool_backward";
-    let nd = input_shape.len().saturating_sub(1).min(grad.ndim().saturating_sub(1));
+    let nd = input_shape
+        .len()
+        .saturating_sub(1)
+        .min(grad.ndim().saturating_sub(1));
     assert!(
         nd >= 1 && grad.ndim() == input_shape.len(),
         "{op}: grad {:?} does not match input shape {input_shape:?}",
