@@ -261,18 +261,24 @@ fn pooling_gradcheck() {
     let x1 = distinct(&[2, 2, 9]);
     let x2 = distinct(&[1, 2, 7, 6]);
     let x3 = distinct(&[1, 1, 4, 5, 4]);
-    check("max_pool1d", &[x1.clone()], true, |t| {
+    check("max_pool1d", std::slice::from_ref(&x1), true, |t| {
         max_pool(&t[0], &[3], &[2], &[1], &[1], true).0
     });
-    check("max_pool2d dil ceil", &[x2.clone()], true, |t| {
-        max_pool(&t[0], &[3, 2], &[2, 1], &[1, 0], &[1, 2], true).0
-    });
-    check("max_pool3d", &[x3.clone()], false, |t| {
+    check(
+        "max_pool2d dil ceil",
+        std::slice::from_ref(&x2),
+        true,
+        |t| max_pool(&t[0], &[3, 2], &[2, 1], &[1, 0], &[1, 2], true).0,
+    );
+    check("max_pool3d", std::slice::from_ref(&x3), false, |t| {
         max_pool(&t[0], &[2, 2, 2], &[], &[1], &[], false).0
     });
-    check("adaptive_max_pool2d", &[x2.clone()], true, |t| {
-        adaptive_max_pool(&t[0], &[3, 4]).0
-    });
+    check(
+        "adaptive_max_pool2d",
+        std::slice::from_ref(&x2),
+        true,
+        |t| adaptive_max_pool(&t[0], &[3, 4]).0,
+    );
     for (ceil, cip, div) in [
         (false, true, None),
         (true, true, None),

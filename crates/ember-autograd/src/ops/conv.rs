@@ -105,7 +105,7 @@ pub fn convolution(
     }
     let (cin, ws) = (input.shape()[1], weight.shape());
     assert!(
-        cin == ws[0] && cin % groups == 0,
+        cin == ws[0] && cin.is_multiple_of(groups),
         "conv_transpose: input {:?} has {cin} channels, the weight {:?} must be (C_in, \
          C_out/groups, *kernel) with C_in divisible by groups={groups}",
         input.shape(),

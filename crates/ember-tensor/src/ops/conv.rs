@@ -243,6 +243,13 @@ unsafe impl<T> Send for SharedPtr<T> {}
 // SAFETY: as above.
 unsafe impl<T> Sync for SharedPtr<T> {}
 
+impl<T> SharedPtr<T> {
+    /// The pointer (a method, so closures capture the `Send` wrapper, not its field).
+    fn get(self) -> *mut T {
+        self.0
+    }
+}
+
 /// `dst[m×n] (row stride dst_rs) = (acc ? dst : 0) + lhs[m×k] · rhs[k×n]`, operands given by
 /// (row stride, column stride).
 ///
@@ -448,7 +455,7 @@ fn geom_of(op: &str, x_shape: &[usize], w_shape: &[usize], p: &ConvParams) -> Ge
     );
     let (cin, cout, g) = (x_shape[1], w_shape[0], p.groups);
     assert!(
-        cin % g == 0 && cout % g == 0 && w_shape[1] * g == cin,
+        cin.is_multiple_of(g) && cout.is_multiple_of(g) && w_shape[1] * g == cin,
         "{op}: input {x_shape:?} and weight {w_shape:?} do not match with groups={g} (the input \
          has C_in channels, the weight must be (C_out, C_in/groups, *kernel) with C_out \
          divisible by groups)"
@@ -543,7 +550,6 @@ fn forward_impl<T: ConvFloat>(g: &Geom, x: &Array, w: &Array, bias: Option<&Arra
                 let (n, t) = (item / ntiles, item % ntiles);
                 let (o0, o1) = (t * tile, ((t + 1) * tile).min(g.out_outer()));
                 let tcols = (o1 - o0) * ol;
-                let dst = dst;
                 for gi in 0..g.groups {
                     let xg = &xs[(n * g.cin + gi * cig) * in_prod..][..cig * in_prod];
                     // Column matrix: `rows × tcols` with row stride `tcols`, or the image
@@ -560,7 +566,7 @@ fn forward_impl<T: ConvFloat>(g: &Geom, x: &Array, w: &Array, bias: Option<&Arra
                     // co < cog lie in `out` (n < N, group and tile in range) and belong to this
                     // (image, tile) item alone, so tasks write disjoint elements; `out` lives
                     // until after the loop.
-                    let d = unsafe { dst.0.add(out_off) };
+                    let d = unsafe { dst.get().add(out_off) };
                     if let Some(b) = &bias_v {
                         for co in 0..cog {
                             // SAFETY: row `co` of this item's block, as above.
@@ -881,7 +887,7 @@ pub fn conv_transpose_forward(
     let ws = weight.shape();
     let nd = ws.len().saturating_sub(2);
     assert!(
-        nd >= 1 && x.ndim() == nd + 2 && x.shape()[1] == ws[0] && ws[0] % p.groups == 0,
+        nd >= 1 && x.ndim() == nd + 2 && x.shape()[1] == ws[0] && ws[0].is_multiple_of(p.groups),
         "{op}: expected input (N, C_in, *spatial) and weight (C_in, C_out/groups, *kernel), \
          got input {:?} and weight {:?} (groups={})",
         x.shape(),

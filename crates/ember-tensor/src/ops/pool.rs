@@ -71,7 +71,7 @@ fn pool_params(
             "{op}: kernel_size {kernel:?}, stride {s:?} and dilation {d:?} must be positive"
         );
         assert!(
-            p[i] <= (d[i] * (kernel[i] - 1) + 1) / 2,
+            p[i] <= (d[i] * (kernel[i] - 1)).div_ceil(2),
             "{op}: padding {p:?} should be at most half of the (dilated) kernel size {kernel:?}"
         );
     }
