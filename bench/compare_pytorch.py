@@ -115,6 +115,30 @@ def lstm_train():
     return body
 
 
+def conv_inputs(seed):
+    x = normal(32, 64, 56, 56, seed=seed)
+    w = normal(64, 64, 3, 3, seed=seed + 1) * 0.05
+    b = normal(64, seed=seed + 2)
+    return x, w, b
+
+
+def conv_fwd():
+    x, w, b = conv_inputs(31)
+    return lambda: torch.nn.functional.conv2d(x, w, b, padding=1)
+
+
+def conv_fwd_bwd():
+    x, w, b = (t.requires_grad_(True) for t in conv_inputs(32))
+    gy = normal(32, 64, 56, 56, seed=33)
+
+    def body():
+        torch.nn.functional.conv2d(x, w, b, padding=1).backward(gy)
+        x.grad = w.grad = b.grad = None
+    return body
+
+
+CONV_FLOPS = 2.0 * 32 * 64 * 64 * 9 * 56 * 56
+GRAD_ROWS = {"conv_fwd_bwd"}
 GF, GB, US, SPS = "GFLOP/s", "GB/s", "us/op", "steps/s"
 ROWS = [
     ("matmul_256", GF, 2 * 256.0 ** 3, lambda: square(256)),
@@ -132,6 +156,8 @@ ROWS = [
     ("tiny_ops", US, 1000.0, tiny_ops),
     ("mlp_train", SPS, 1.0, mlp_train),
     ("lstm_train", SPS, 1.0, lstm_train),
+    ("conv_fwd", GF, CONV_FLOPS, conv_fwd),
+    ("conv_fwd_bwd", GF, 3 * CONV_FLOPS, conv_fwd_bwd),
 ]
 
 
@@ -172,7 +198,7 @@ def main():
         if wanted and rid not in wanted:
             continue
         # Autograd rows record the graph; the others run under no_grad as inference would.
-        with torch.enable_grad() if unit in (US, SPS) else torch.no_grad():
+        with torch.enable_grad() if unit in (US, SPS) or rid in GRAD_ROWS else torch.no_grad():
             med, lo, hi, n = measure(unit, work, setup)
         out.append(dict(id=rid, unit=unit, median=round(med, 3), min=round(lo, 3),
                         max=round(hi, 3), runs=n, threads=threads))

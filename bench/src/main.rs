@@ -5,6 +5,7 @@
 
 mod rows;
 mod rows_autograd;
+mod rows_conv;
 mod rows_reduce;
 
 use std::time::{Duration, Instant};
@@ -139,6 +140,7 @@ fn all_rows() -> Vec<Row> {
     let mut rows = rows::rows();
     rows.extend(rows_reduce::rows());
     rows.extend(rows_autograd::rows());
+    rows.extend(rows_conv::rows());
     rows
 }
 

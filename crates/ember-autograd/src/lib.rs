@@ -46,7 +46,10 @@ pub use gradcheck::{GradcheckOptions, gradcheck, gradgradcheck};
 pub use hooks::HookHandle;
 pub use node::{Node, SavedTensor};
 pub use ops::einsum::einsum;
-pub use ops::{IntoTensorOperand, TensorOperand};
+pub use ops::{
+    IntoTensorOperand, TensorOperand, adaptive_avg_pool, adaptive_max_pool, avg_pool, convolution,
+    max_pool, max_unpool,
+};
 pub use tensor::Tensor;
 
 /// The functional autograd API and its modes, as in `torch.autograd`.

@@ -12,12 +12,15 @@
 //! | `shape.rs` | cat, stack, split, chunk, unbind, repeat, tile, repeat_interleave, flip, roll, tril, triu, pad |
 //! | `index.rs` | index_select, index_add, gather, scatter, scatter_value, scatter_add, take, masked_select, masked_scatter, index_put, index_get |
 //! | `linalg.rs`, `einsum.rs` | matmul (mm, bmm, dot, outer, addmm, baddbmm on top), einsum |
+//! | `conv.rs` | convolution (regular and transposed; its input- and weight-gradient primitives) |
+//! | `pool.rs` | max_pool, adaptive_max_pool (+ their index-scatter backward), avg_pool, adaptive_avg_pool (+ their backward), max_unpool |
 //! | `inplace.rs` | add_, sub_, mul_, div_, pow_, fill_, zero_, copy_, clamp_, relu_, masked_fill_, index_put_, scatter_, index_add_ |
 //! | `creation.rs` | zeros, ones, full, arange, linspace, eye, rand, randn, randint, randperm, `*_like` |
 //! | `operators.rs` | `+ - * /` and unary `-` on tensors and numbers |
 
 pub(crate) mod binary;
 pub(crate) mod compare;
+pub(crate) mod conv;
 pub(crate) mod creation;
 pub mod einsum;
 pub(crate) mod index;
@@ -25,9 +28,12 @@ pub(crate) mod inplace;
 pub(crate) mod linalg;
 pub mod operand;
 pub(crate) mod operators;
+pub(crate) mod pool;
 pub(crate) mod reduce;
 pub(crate) mod shape;
 pub(crate) mod unary;
 pub(crate) mod view;
 
+pub use conv::convolution;
 pub use operand::{IntoTensorOperand, TensorOperand};
+pub use pool::{adaptive_avg_pool, adaptive_max_pool, avg_pool, max_pool, max_unpool};

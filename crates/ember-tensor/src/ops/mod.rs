@@ -16,11 +16,13 @@
 //! | `join.rs`, `pad.rs` | cat, stack, split, chunk, unbind, tile, repeat, flip, roll, tril/triu; pad |
 //! | `indexing.rs`, `scatter.rs` | index_select, gather, take, masked_select, nonzero, one_hot, bincount; scatter*, index_add, index_put, masked_scatter |
 //! | `linalg.rs`, `einsum.rs` | matmul, mm, bmm, dot, outer, addmm, baddbmm, einsum |
+//! | `conv.rs`, `pool.rs` | convolution (im2col + gemm) and its backward kernels, transposed convolution; max/avg/adaptive pooling, max_unpool (pub: `ember_tensor::ops::conv`, `::pool`) |
 //! | `grad_kernels.rs` | tanh_backward, sigmoid_backward, threshold_backward (fused, for level 2) |
 //! | `map.rs` | the element-wise engines all of the above are built on |
 
 pub(crate) mod binary;
 pub(crate) mod compare;
+pub mod conv;
 pub(crate) mod creation;
 pub(crate) mod einsum;
 pub(crate) mod grad_kernels;
@@ -32,6 +34,7 @@ pub(crate) mod map;
 pub mod operand;
 pub(crate) mod operators;
 pub(crate) mod pad;
+pub mod pool;
 pub(crate) mod reduce;
 pub(crate) mod reduce_kernels;
 pub(crate) mod reduce_stats;
