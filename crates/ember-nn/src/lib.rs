@@ -60,6 +60,7 @@ pub use layers::activation::{
     PReLU, ReLU, ReLU6, SELU, SiLU, Sigmoid, Softmax, Softplus, Softsign, Tanh,
 };
 pub use layers::container::{ModuleDict, ModuleList, Sequential};
+pub use layers::conv::{Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d};
 pub use layers::dropout::{AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d};
 pub use layers::embedding::{Embedding, EmbeddingBag};
 pub use layers::linear::{Bilinear, Flatten, Identity, Linear, Unflatten};
@@ -70,6 +71,10 @@ pub use layers::loss::{
 pub use layers::normalization::{
     BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, InstanceNorm2d, LayerNorm, LocalResponseNorm,
     RMSNorm,
+};
+pub use layers::pooling::{
+    AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, MaxPool1d,
+    MaxPool2d, MaxUnpool2d,
 };
 pub use layers::rnn::{
     GRU, GRUCell, LSTM, LSTMCell, RNN, RNNCell, RecurrentCell, RecurrentLayer, RnnKind, RnnState,

@@ -13,6 +13,7 @@
 
 mod activation;
 mod attention;
+mod conv;
 mod dropout;
 mod fold;
 mod linear;
@@ -23,6 +24,12 @@ mod vision;
 
 pub use activation::*;
 pub use attention::scaled_dot_product_attention;
+pub(crate) use conv::pre_pad;
+pub use conv::{
+    Dims, Padding, adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool1d,
+    avg_pool2d, conv_transpose1d, conv_transpose2d, conv1d, conv2d, conv3d, max_pool1d, max_pool2d,
+    max_pool2d_with_indices, max_unpool2d,
+};
 pub use dropout::{alpha_dropout, dropout, dropout2d};
 pub use fold::{GridPadding, affine_grid, fold, grid_sample, unfold};
 pub use linear::{bilinear, linear};

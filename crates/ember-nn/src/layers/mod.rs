@@ -3,11 +3,13 @@
 
 pub(crate) mod activation;
 pub(crate) mod container;
+pub(crate) mod conv;
 pub(crate) mod dropout;
 pub(crate) mod embedding;
 pub(crate) mod linear;
 pub(crate) mod loss;
 pub(crate) mod normalization;
+pub(crate) mod pooling;
 pub(crate) mod rnn;
 pub(crate) mod transformer;
 pub(crate) mod vision;
