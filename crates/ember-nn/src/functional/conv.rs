@@ -400,7 +400,7 @@ pub fn max_pool1d(
 ///
 /// ```
 /// use ember_nn::{functional as F, Tensor};
-/// let x = Tensor::from([[[[1.0f32, 2.0], [3.0, 4.0]]]]);
+/// let x = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[1, 1, 2, 2]);
 /// assert_eq!(F::max_pool2d(&x, 2, None, 0, 1, false).to_vec::<f32>(), [4.0]);
 /// ```
 #[track_caller]
@@ -420,7 +420,7 @@ pub fn max_pool2d(
 ///
 /// ```
 /// use ember_nn::{functional as F, Tensor};
-/// let x = Tensor::from([[[[1.0f32, 2.0], [3.0, 4.0]]]]);
+/// let x = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[1, 1, 2, 2]);
 /// let (_, idx) = F::max_pool2d_with_indices(&x, 2, None, 0, 1, false);
 /// assert_eq!(idx.to_vec::<i64>(), [3]);
 /// ```
@@ -462,7 +462,7 @@ pub fn avg_pool1d(
 ///
 /// ```
 /// use ember_nn::{functional as F, Tensor};
-/// let x = Tensor::from([[[[1.0f32, 2.0], [3.0, 4.0]]]]);
+/// let x = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[1, 1, 2, 2]);
 /// assert_eq!(F::avg_pool2d(&x, 2, None, 0, false, true, None).to_vec::<f32>(), [2.5]);
 /// ```
 #[allow(clippy::too_many_arguments)]
@@ -519,7 +519,7 @@ pub fn adaptive_avg_pool2d(x: &Tensor, output_size: impl Into<Dims>) -> Tensor {
 ///
 /// ```
 /// use ember_nn::{functional as F, Tensor};
-/// let x = Tensor::from([[[[1.0f32, 2.0], [3.0, 4.0]]]]);
+/// let x = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[1, 1, 2, 2]);
 /// let (v, i) = F::adaptive_max_pool2d(&x, 1);
 /// assert_eq!((v.to_vec::<f32>(), i.to_vec::<i64>()), (vec![4.0], vec![3]));
 /// ```
@@ -536,7 +536,7 @@ pub fn adaptive_max_pool2d(x: &Tensor, output_size: impl Into<Dims>) -> (Tensor,
 ///
 /// ```
 /// use ember_nn::{functional as F, Tensor};
-/// let x = Tensor::from([[[[1.0f32, 2.0], [3.0, 4.0]]]]);
+/// let x = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[1, 1, 2, 2]);
 /// let (v, i) = F::max_pool2d_with_indices(&x, 2, None, 0, 1, false);
 /// let u = F::max_unpool2d(&v, &i, [2, 2]);
 /// assert_eq!(u.to_vec::<f32>(), [0.0, 0.0, 0.0, 4.0]);
