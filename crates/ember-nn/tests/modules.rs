@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use ember_nn::{
     BatchNorm1d, DType, Dropout, Embedding, Hooks, Linear, Module, ModuleExt, ModuleList, NnError,
-    ReLU, Sequential, StateDict, Tanh, Tensor, functional as F,
+    ReLU, Sequential, Tanh, Tensor, functional as F,
 };
 
 #[derive(Module)]
@@ -405,5 +405,4 @@ fn repr_prints_the_tree() {
         net.repr(),
         "Sequential(\n  (0): Linear(in_features=2, out_features=3, bias=true)\n  (1): Sequential(\n    (0): ReLU()\n  )\n)"
     );
-    let _ = StateDict::new();
 }

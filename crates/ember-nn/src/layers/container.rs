@@ -50,6 +50,47 @@ macro_rules! container_info {
     };
 }
 
+/// `v.insert(index, module)`, panicking with the container's name when out of range.
+#[track_caller]
+fn checked_insert(kind: &str, v: &mut Vec<Box<dyn Module>>, index: usize, module: Box<dyn Module>) {
+    if index > v.len() {
+        panic!(
+            "{kind}::insert: index {index} out of range for {} modules",
+            v.len()
+        );
+    }
+    v.insert(index, module);
+}
+
+/// `v.remove(index)`, panicking with the container's name when out of range.
+#[track_caller]
+fn checked_remove(kind: &str, v: &mut Vec<Box<dyn Module>>, index: usize) -> Box<dyn Module> {
+    if index >= v.len() {
+        panic!(
+            "{kind}::remove: index {index} out of range for {} modules",
+            v.len()
+        );
+    }
+    v.remove(index)
+}
+
+/// Replaces the module at the index `name` (or appends at `len`), for `replace_child`.
+fn replace_indexed(
+    kind: &str,
+    v: &mut Vec<Box<dyn Module>>,
+    name: &str,
+    module: Box<dyn Module>,
+) -> Result<Option<Box<dyn Module>>, ReplaceError> {
+    match name.parse::<usize>() {
+        Ok(i) if i < v.len() => Ok(Some(std::mem::replace(&mut v[i], module))),
+        Ok(i) if i == v.len() => {
+            v.push(module);
+            Ok(None)
+        }
+        _ => Err(ReplaceError::no_child(module, name, kind)),
+    }
+}
+
 /// Modules applied in order, each to the previous one's output. Children are named `0`,
 /// `1`, … and renumbered after an insertion or removal, as PyTorch.
 ///
@@ -92,13 +133,7 @@ impl Sequential {
     /// When `index > len()`.
     #[track_caller]
     pub fn insert(&mut self, index: usize, module: Box<dyn Module>) {
-        if index > self.layers.len() {
-            panic!(
-                "Sequential::insert: index {index} out of range for {} layers",
-                self.layers.len()
-            );
-        }
-        self.layers.insert(index, module);
+        checked_insert("Sequential", &mut self.layers, index, module);
     }
 
     /// Removes and returns the module at `index`.
@@ -107,13 +142,7 @@ impl Sequential {
     /// When `index >= len()`.
     #[track_caller]
     pub fn remove(&mut self, index: usize) -> Box<dyn Module> {
-        if index >= self.layers.len() {
-            panic!(
-                "Sequential::remove: index {index} out of range for {} layers",
-                self.layers.len()
-            );
-        }
-        self.layers.remove(index)
+        checked_remove("Sequential", &mut self.layers, index)
     }
 
     /// The module at `index`.
@@ -151,16 +180,7 @@ container_info!(
         name: &str,
         module: Box<dyn Module>,
     ) -> Result<Option<Box<dyn Module>>, ReplaceError> {
-        match name.parse::<usize>() {
-            Ok(i) if i < self.layers.len() => {
-                Ok(Some(std::mem::replace(&mut self.layers[i], module)))
-            }
-            Ok(i) if i == self.layers.len() => {
-                self.layers.push(module);
-                Ok(None)
-            }
-            _ => Err(ReplaceError::no_child(module, name, "Sequential")),
-        }
+        replace_indexed("Sequential", &mut self.layers, name, module)
     }
 );
 
@@ -223,13 +243,7 @@ impl ModuleList {
     /// When `index > len()`.
     #[track_caller]
     pub fn insert(&mut self, index: usize, module: Box<dyn Module>) {
-        if index > self.items.len() {
-            panic!(
-                "ModuleList::insert: index {index} out of range for {} modules",
-                self.items.len()
-            );
-        }
-        self.items.insert(index, module);
+        checked_insert("ModuleList", &mut self.items, index, module);
     }
 
     /// Removes and returns the module at `index`.
@@ -238,13 +252,7 @@ impl ModuleList {
     /// When `index >= len()`.
     #[track_caller]
     pub fn remove(&mut self, index: usize) -> Box<dyn Module> {
-        if index >= self.items.len() {
-            panic!(
-                "ModuleList::remove: index {index} out of range for {} modules",
-                self.items.len()
-            );
-        }
-        self.items.remove(index)
+        checked_remove("ModuleList", &mut self.items, index)
     }
 
     /// The module at `index`.
@@ -282,16 +290,7 @@ container_info!(
         name: &str,
         module: Box<dyn Module>,
     ) -> Result<Option<Box<dyn Module>>, ReplaceError> {
-        match name.parse::<usize>() {
-            Ok(i) if i < self.items.len() => {
-                Ok(Some(std::mem::replace(&mut self.items[i], module)))
-            }
-            Ok(i) if i == self.items.len() => {
-                self.items.push(module);
-                Ok(None)
-            }
-            _ => Err(ReplaceError::no_child(module, name, "ModuleList")),
-        }
+        replace_indexed("ModuleList", &mut self.items, name, module)
     }
 );
 

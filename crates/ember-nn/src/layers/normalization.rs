@@ -115,8 +115,8 @@ macro_rules! batch_norm_layer {
                     let use_batch = self.training || self.running_mean.is_none();
                     F::batch_norm(
                         x,
-                        if self.training || !use_batch { self.running_mean.as_ref() } else { None },
-                        if self.training || !use_batch { self.running_var.as_ref() } else { None },
+                        self.running_mean.as_ref(),
+                        self.running_var.as_ref(),
                         self.weight.as_ref(),
                         self.bias.as_ref(),
                         use_batch,
