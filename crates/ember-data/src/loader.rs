@@ -1,9 +1,9 @@
 //! The `DataLoader`: batches built on worker threads, delivered in order.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, sync_channel};
-use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use ember_autograd::{Array, DType};
@@ -176,7 +176,10 @@ impl<D: Dataset, C> DataLoaderBuilder<D, C> {
     /// ```
     #[track_caller]
     pub fn prefetch_factor(mut self, prefetch_factor: usize) -> Self {
-        assert!(prefetch_factor > 0, "DataLoader: prefetch_factor must be at least 1");
+        assert!(
+            prefetch_factor > 0,
+            "DataLoader: prefetch_factor must be at least 1"
+        );
         self.prefetch_factor = prefetch_factor;
         self
     }
@@ -260,9 +263,9 @@ impl<D: Dataset, C> DataLoaderBuilder<D, C> {
             !(self.shuffle && self.sampler.is_some()),
             "DataLoader: give either shuffle(true) or a sampler, not both"
         );
-        let seed = self.seed.unwrap_or_else(|| {
-            Array::randint(0, i64::MAX, &[1], DType::I64).item::<i64>() as u64
-        });
+        let seed = self
+            .seed
+            .unwrap_or_else(|| Array::randint(0, i64::MAX, &[1], DType::I64).item::<i64>() as u64);
         let n = self.dataset.len();
         let sampler: Box<dyn Sampler> = match self.sampler {
             Some(s) => s,
@@ -544,12 +547,12 @@ impl<B> Iterator for DataLoaderIter<B> {
             Inner::Inline(f) => f(b),
             Inner::Workers { receivers, .. } => {
                 let w = b % receivers.len();
-                receivers[w]
-                    .recv()
-                    .unwrap_or_else(|_| Err(DataError::WorkerPanic {
+                receivers[w].recv().unwrap_or_else(|_| {
+                    Err(DataError::WorkerPanic {
                         batch: b,
                         message: "the worker thread exited".into(),
-                    }))
+                    })
+                })
             }
         })
     }
@@ -578,4 +581,3 @@ impl<B> Drop for DataLoaderIter<B> {
         }
     }
 }
-

@@ -154,7 +154,10 @@ impl Sampler for RandomSampler {
         if k == 0 {
             return Vec::new();
         }
-        assert!(self.n > 0, "RandomSampler: cannot draw {k} samples from 0 items");
+        assert!(
+            self.n > 0,
+            "RandomSampler: cannot draw {k} samples from 0 items"
+        );
         if self.replacement {
             Array::randint_with(0, self.n as i64, &[k], DType::I64, &mut g)
                 .to_vec::<i64>()
@@ -371,7 +374,11 @@ impl BatchSampler {
     /// assert_eq!(b.batches(3).iter().map(|b| b.len()).collect::<Vec<_>>(), [4, 4, 2]);
     /// ```
     #[track_caller]
-    pub fn new(sampler: impl Sampler + 'static, batch_size: usize, drop_last: bool) -> BatchSampler {
+    pub fn new(
+        sampler: impl Sampler + 'static,
+        batch_size: usize,
+        drop_last: bool,
+    ) -> BatchSampler {
         Self::from_boxed(Box::new(sampler), batch_size, drop_last)
     }
 
@@ -381,7 +388,10 @@ impl BatchSampler {
         batch_size: usize,
         drop_last: bool,
     ) -> BatchSampler {
-        assert!(batch_size > 0, "BatchSampler: batch_size must be at least 1");
+        assert!(
+            batch_size > 0,
+            "BatchSampler: batch_size must be at least 1"
+        );
         BatchSampler {
             sampler,
             batch_size,
