@@ -137,9 +137,71 @@ def conv_fwd_bwd():
     return body
 
 
+def read_idx_gz(path):
+    import gzip
+    import numpy as np
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    ndim = data[3]
+    dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+class MnistTrain(torch.utils.data.Dataset):
+    """The bundled training set, one (image, label) per item with torchvision's ToTensor +
+    Normalize per image, as torchvision.datasets.MNIST does."""
+
+    def __init__(self):
+        root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "mnist")
+        self.images = torch.from_numpy(read_idx_gz(os.path.join(root, "train-images-idx3-ubyte.gz")).copy())
+        self.labels = torch.from_numpy(read_idx_gz(os.path.join(root, "train-labels-idx1-ubyte.gz")).astype("int64"))
+
+    def __len__(self):
+        return len(self.labels)
+
+    def __getitem__(self, i):
+        img = self.images[i].unsqueeze(0).float().div(255)
+        return (img - 0.1307) / 0.3081, int(self.labels[i])
+
+
+class MnistNet(torch.nn.Module):
+    """crates/ember/examples/mnist/model.rs in PyTorch."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(1, 32, 3)
+        self.conv2 = torch.nn.Conv2d(32, 64, 3)
+        self.pool = torch.nn.MaxPool2d(2)
+        self.fc1 = torch.nn.Linear(64 * 5 * 5, 128)
+        self.fc2 = torch.nn.Linear(128, 10)
+
+    def forward(self, x):
+        x = self.pool(torch.relu(self.conv1(x)))
+        x = self.pool(torch.relu(self.conv2(x)))
+        x = torch.relu(self.fc1(x.flatten(1)))
+        return self.fc2(x)
+
+
+def mnist_epoch():
+    torch.manual_seed(41)
+    loader = torch.utils.data.DataLoader(MnistTrain(), batch_size=64, shuffle=True, num_workers=2,
+                                         persistent_workers=True)
+    model = MnistNet()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+    def body():
+        for images, labels in loader:
+            opt.zero_grad()
+            loss = torch.nn.functional.cross_entropy(model(images), labels)
+            loss.backward()
+            opt.step()
+            loss.item()
+    return body
+
+
 CONV_FLOPS = 2.0 * 32 * 64 * 64 * 9 * 56 * 56
 GRAD_ROWS = {"conv_fwd_bwd"}
-GF, GB, US, SPS = "GFLOP/s", "GB/s", "us/op", "steps/s"
+GF, GB, US, SPS, IPS = "GFLOP/s", "GB/s", "us/op", "steps/s", "images/s"
 ROWS = [
     ("matmul_256", GF, 2 * 256.0 ** 3, lambda: square(256)),
     ("matmul_1024", GF, 2 * 1024.0 ** 3, lambda: square(1024)),
@@ -158,24 +220,27 @@ ROWS = [
     ("lstm_train", SPS, 1.0, lstm_train),
     ("conv_fwd", GF, CONV_FLOPS, conv_fwd),
     ("conv_fwd_bwd", GF, 3 * CONV_FLOPS, conv_fwd_bwd),
+    ("mnist_epoch", IPS, 60000.0, mnist_epoch),
 ]
 
 
 def figure(unit, work, secs):
     if unit == US:
         return secs * 1e6 / work
-    if unit == SPS:
+    if unit in (SPS, IPS):
         return work / secs
     return work / secs / 1e9
 
 
 def measure(unit, work, setup):
+    # Whole-epoch rows take seconds per run: 1 warm-up, at least 3 timed runs (as Ember's bench).
+    warm_up, min_runs = (1, 3) if unit == IPS else (2, 10)
     body = setup()
-    for _ in range(2):
+    for _ in range(warm_up):
         body()
     times = []
     start = time.perf_counter()
-    while len(times) < 10 or (time.perf_counter() - start < 1.0 and len(times) < 1000):
+    while len(times) < min_runs or (time.perf_counter() - start < 1.0 and len(times) < 1000):
         t = time.perf_counter()
         body()
         times.append(time.perf_counter() - t)
@@ -198,7 +263,7 @@ def main():
         if wanted and rid not in wanted:
             continue
         # Autograd rows record the graph; the others run under no_grad as inference would.
-        with torch.enable_grad() if unit in (US, SPS) or rid in GRAD_ROWS else torch.no_grad():
+        with torch.enable_grad() if unit in (US, SPS, IPS) or rid in GRAD_ROWS else torch.no_grad():
             med, lo, hi, n = measure(unit, work, setup)
         out.append(dict(id=rid, unit=unit, median=round(med, 3), min=round(lo, 3),
                         max=round(hi, 3), runs=n, threads=threads))

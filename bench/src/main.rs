@@ -6,6 +6,7 @@
 mod rows;
 mod rows_autograd;
 mod rows_conv;
+mod rows_mnist;
 mod rows_reduce;
 
 use std::time::{Duration, Instant};
@@ -21,6 +22,9 @@ pub enum Unit {
     UsPerOp,
     /// Steps per second; the work is the step count.
     StepsPerSec,
+    /// Images per second over whole epochs; the work is the image count. Rows in this unit
+    /// take seconds per run, so they get 1 warm-up and at least 3 timed runs.
+    ImagesPerSec,
 }
 
 impl Unit {
@@ -30,6 +34,7 @@ impl Unit {
             Unit::Gbs => "GB/s",
             Unit::UsPerOp => "us/op",
             Unit::StepsPerSec => "steps/s",
+            Unit::ImagesPerSec => "images/s",
         }
     }
 
@@ -38,7 +43,7 @@ impl Unit {
         match self {
             Unit::Gflops | Unit::Gbs => work / secs / 1e9,
             Unit::UsPerOp => secs * 1e6 / work,
-            Unit::StepsPerSec => work / secs,
+            Unit::StepsPerSec | Unit::ImagesPerSec => work / secs,
         }
     }
 
@@ -103,15 +108,21 @@ struct Stats {
     runs: usize,
 }
 
-/// Warm-up (2 runs), then at least 10 timed runs and at least 1 s in total (at most 1000).
+/// Warm-up (2 runs), then at least 10 timed runs and at least 1 s in total (at most 1000);
+/// whole-epoch rows ([`Unit::ImagesPerSec`]): 1 warm-up and 3 timed runs.
 fn measure(row: &Row) -> Stats {
+    let (warm_up, min_runs) = match row.unit {
+        Unit::ImagesPerSec => (1, 3),
+        _ => (2, 10),
+    };
     let mut body = (row.setup)();
-    for _ in 0..2 {
+    for _ in 0..warm_up {
         body();
     }
     let mut times: Vec<f64> = Vec::new();
     let start = Instant::now();
-    while times.len() < 10 || (start.elapsed() < Duration::from_secs(1) && times.len() < 1000) {
+    while times.len() < min_runs || (start.elapsed() < Duration::from_secs(1) && times.len() < 1000)
+    {
         let t = Instant::now();
         body();
         times.push(t.elapsed().as_secs_f64());
@@ -141,6 +152,7 @@ fn all_rows() -> Vec<Row> {
     rows.extend(rows_reduce::rows());
     rows.extend(rows_autograd::rows());
     rows.extend(rows_conv::rows());
+    rows.extend(rows_mnist::rows());
     rows
 }
 

@@ -229,7 +229,7 @@ impl Dataset for TensorDataset {
 /// use ember_autograd::Tensor;
 /// use ember_data::{Dataset, Subset, TensorDataset};
 /// let d = Arc::new(TensorDataset::new(vec![Tensor::from_vec(vec![10i64, 11, 12, 13], &[4])]));
-/// let s = Subset::new(d, vec![3, 1]);
+/// let s: Subset<TensorDataset> = Subset::new(d, vec![3, 1]);
 /// assert_eq!(s.len(), 2);
 /// assert_eq!(s.get(0).unwrap()[0].item::<i64>(), 13);
 /// ```

@@ -1,5 +1,6 @@
-//! Readers for standard data sets: [`Mnist`] (also Fashion-MNIST, same format) and
-//! [`Cifar10`] (the binary version).
+//! Readers for standard data sets: [`Mnist`] (also Fashion-MNIST, same format),
+//! [`Cifar10`] (the binary version) and [`ImageFolder`] (PNG/JPEG files, one directory per
+//! class).
 //!
 //! Each reader loads the whole set into memory as one `u8` buffer, checking it as it goes:
 //! every problem with the files (missing, wrong magic number, wrong sizes, truncated, a bad
@@ -12,6 +13,8 @@ use ember_autograd::Tensor;
 
 use crate::transforms::Transform;
 use crate::{DataError, Dataset};
+
+pub use crate::image_folder::ImageFolder;
 
 /// Reads a file whole, gunzipping it if it starts with the gzip magic bytes `1f 8b`.
 ///

@@ -37,6 +37,7 @@ mod collate;
 mod dataset;
 pub mod datasets;
 mod error;
+mod image_folder;
 mod loader;
 pub mod progress;
 mod rng;

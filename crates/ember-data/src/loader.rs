@@ -452,7 +452,7 @@ where
     }
 }
 
-impl<'a, D, C> IntoIterator for &'a DataLoader<D, C>
+impl<D, C> IntoIterator for &DataLoader<D, C>
 where
     D: Dataset + 'static,
     C: Collate<D::Item> + 'static,

@@ -188,17 +188,14 @@ impl Default for ToTensor {
 impl Transform for ToTensor {
     #[track_caller]
     fn apply(&self, x: &Tensor) -> Tensor {
-        let scale = if x.dtype() == DType::U8 {
-            1.0 / 255.0
-        } else {
-            1.0
-        };
+        // Divides (not multiplies by 1/255) so that values match PyTorch's `div(255)` exactly.
+        let scale = if x.dtype() == DType::U8 { 255.0 } else { 1.0 };
         let v: Vec<f32> = x
             .to_dtype(DType::F32)
             .contiguous()
             .to_vec::<f32>()
             .into_iter()
-            .map(|p| p * scale)
+            .map(|p| p / scale)
             .collect();
         if !self.hwc {
             return Tensor::from_vec(v, x.shape());

@@ -61,6 +61,12 @@ pub mod optim {
     pub use ember_optim::*;
 }
 
+/// Data loading (`torch.utils.data`): datasets, samplers, the `DataLoader`, transforms,
+/// the MNIST/CIFAR-10 readers and progress bars.
+pub mod data {
+    pub use ember_data::*;
+}
+
 /// The names most programs use: `Tensor`, `DType`, `no_grad`, the `Module` trait and derive,
 /// `ModuleExt`, the `nn` module and `nn::functional` as `F`.
 pub mod prelude {

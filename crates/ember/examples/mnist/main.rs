@@ -1,0 +1,206 @@
+//! Ember's main job: train a small CNN on the bundled MNIST set.
+//!
+//! ```text
+//! cargo run --release --example mnist                     # 2 epochs, ≥ 98.5 % test accuracy
+//! cargo run --release --example mnist -- --epochs 5 --lr 5e-4 --workers 4
+//! cargo run --release --example mnist -- --data /usr/share/datasets/fashion-mnist
+//! ```
+//!
+//! Each epoch shows a progress bar (on a terminal) and prints one line: train loss, test loss,
+//! test accuracy and training throughput. The trained weights are saved as a checkpoint in
+//! `--out` (default `checkpoints/`). A run is reproducible for a given `--seed` and
+//! `--workers`.
+
+mod model;
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::Parser;
+use ember::data::datasets::Mnist;
+use ember::data::progress::Progress;
+use ember::data::transforms::{Compose, Normalize, ToTensor};
+use ember::data::{DataLoader, Dataset};
+use ember::optim::{Adam, AdamOptions};
+use ember::prelude::*;
+
+use model::{Net, score};
+
+/// Train a CNN on MNIST (or Fashion-MNIST) with Ember.
+#[derive(Parser, Debug)]
+#[command(about)]
+struct Args {
+    /// Passes over the training set.
+    #[arg(long, default_value_t = 2)]
+    epochs: usize,
+    /// Images per training batch.
+    #[arg(long, default_value_t = 64)]
+    batch_size: usize,
+    /// Adam's learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    lr: f64,
+    /// Data-loading worker threads (0: load on the training thread).
+    #[arg(long, default_value_t = 2)]
+    workers: usize,
+    /// Seed of the initial weights and of the shuffling.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Directory with the four IDX files, plain or gzipped [default: this repository's
+    /// data/mnist].
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Where the checkpoint is written.
+    #[arg(long, default_value = "checkpoints")]
+    out: PathBuf,
+}
+
+/// `data/mnist` of this repository, wherever the example is run from.
+fn default_data_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/mnist")
+}
+
+fn main() {
+    let args = Args::parse();
+    if let Err(e) = run(&args) {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
+    ember::manual_seed(args.seed);
+    let data = args.data.clone().unwrap_or_else(default_data_dir);
+    // The usual MNIST normalisation (mean and std of the training pixels).
+    let transform = || {
+        Compose::new()
+            .then(ToTensor::chw())
+            .then(Normalize::new(vec![0.1307], vec![0.3081]))
+    };
+    let train = Mnist::new(&data, true)?.with_transform(transform());
+    let test = Mnist::new(&data, false)?.with_transform(transform());
+    println!(
+        "MNIST from {}: {} training and {} test images; {} epochs, batch {}, Adam lr {}, {} workers",
+        data.display(),
+        train.len(),
+        test.len(),
+        args.epochs,
+        args.batch_size,
+        args.lr,
+        args.workers
+    );
+    let train_loader = DataLoader::builder(train)
+        .batch_size(args.batch_size)
+        .shuffle(true)
+        .seed(args.seed)
+        .num_workers(args.workers)
+        .build();
+    let test_loader = DataLoader::builder(test)
+        .batch_size(1000)
+        .num_workers(args.workers)
+        .build();
+
+    let mut model = Net::new();
+    let mut opt = Adam::new(
+        model.parameters(),
+        AdamOptions {
+            lr: args.lr,
+            ..Default::default()
+        },
+    );
+
+    for epoch in 1..=args.epochs {
+        model.train(true);
+        let bar = Progress::new(train_loader.len()).epoch(epoch);
+        let start = Instant::now();
+        let (mut loss_sum, mut seen) = (0.0f64, 0usize);
+        for (i, batch) in bar.wrap(train_loader.iter()).enumerate() {
+            let (images, labels) = batch?;
+            let loss = F::cross_entropy(&model.forward(&images), &labels);
+            opt.zero_grad(true);
+            loss.backward();
+            opt.step();
+            let n = labels.numel();
+            loss_sum += loss.item::<f32>() as f64 * n as f64;
+            seen += n;
+            if i % 20 == 0 {
+                bar.set_message(format!("loss {:.4}", loss_sum / seen as f64));
+            }
+        }
+        bar.finish();
+        let train_time = start.elapsed().as_secs_f64();
+
+        model.eval();
+        let (mut test_loss, mut correct, mut total) = (0.0f64, 0usize, 0usize);
+        no_grad(|| -> Result<(), ember::data::DataError> {
+            for batch in test_loader.iter() {
+                let (images, labels) = batch?;
+                let (l, c) = score(&model.forward(&images), &labels);
+                test_loss += l;
+                correct += c;
+                total += labels.numel();
+            }
+            Ok(())
+        })?;
+        println!(
+            "epoch {epoch}: train loss {:.4}, test loss {:.4}, test accuracy {:.2}% ({correct}/{total}), {:.0} images/s",
+            loss_sum / seen as f64,
+            test_loss / total as f64,
+            100.0 * correct as f64 / total as f64,
+            seen as f64 / train_time,
+        );
+    }
+
+    std::fs::create_dir_all(&args.out)?;
+    let path = args.out.join("mnist_cnn.safetensors");
+    save_checkpoint(&model.state_dict(), &path)?;
+    println!("saved the trained weights to {}", path.display());
+    Ok(())
+}
+
+/// One parameter or buffer, as the `safetensors` crate wants it.
+struct SafeView(Tensor);
+
+impl safetensors::View for SafeView {
+    fn dtype(&self) -> safetensors::Dtype {
+        match self.0.dtype() {
+            DType::F32 => safetensors::Dtype::F32,
+            DType::I64 => safetensors::Dtype::I64,
+            other => unreachable!("the MNIST model holds no {other:?} tensors"),
+        }
+    }
+    fn shape(&self) -> &[usize] {
+        self.0.shape()
+    }
+    fn data(&self) -> std::borrow::Cow<'_, [u8]> {
+        let bytes = match self.0.dtype() {
+            DType::I64 => self
+                .0
+                .to_vec::<i64>()
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect(),
+            _ => self
+                .0
+                .to_vec::<f32>()
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect(),
+        };
+        std::borrow::Cow::Owned(bytes)
+    }
+    fn data_len(&self) -> usize {
+        self.0.numel() * self.0.dtype().size_in_bytes()
+    }
+}
+
+/// Writes the state dict as a safetensors file (readable by `safetensors.torch.load_file`).
+fn save_checkpoint(
+    state: &ember::nn::StateDict,
+    path: &std::path::Path,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let tensors = state
+        .iter()
+        .map(|(k, v)| (k.to_string(), SafeView(v.detach())));
+    safetensors::serialize_to_file(tensors, &None, path)?;
+    Ok(())
+}
