@@ -56,7 +56,9 @@ struct Args {
 
 /// `data/mnist` of this repository, wherever the example is run from.
 fn default_data_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/mnist")
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2);
+    repo.expect("crates/ember sits two levels below the repository")
+        .join("data/mnist")
 }
 
 fn main() {
