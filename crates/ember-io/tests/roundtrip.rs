@@ -223,6 +223,23 @@ fn write_files_for_python() {
         ("state_dict".into(), PtValue::from(&views)),
     ]);
     ember_io::torch::save(&nested, dir.join("nested.pt")).unwrap();
+    // A training checkpoint with optimizer (Adam: tensors, numbers, betas), scheduler and RNG.
+    {
+        use ember_nn::{Linear, Module, ModuleExt};
+        use ember_optim::lr_scheduler::{LrScheduler, StepLr};
+        use ember_optim::{Adam, AdamOptions, Optimizer};
+        let lin = Linear::new(3, 2);
+        let mut opt = Adam::new(lin.parameters(), AdamOptions::default());
+        let mut sched = StepLr::new(&mut opt, 2, 0.5);
+        lin.forward(&Tensor::ones(&[4, 3], DType::F32)).sum().backward();
+        opt.step();
+        sched.step(&mut opt);
+        let mut ck = ember_io::Checkpoint::new(lin.state_dict(), 1).with_rng_state();
+        ck.optimizer = Some(opt.state_dict());
+        ck.scheduler = Some(sched.state_dict());
+        ck.extras.push(("best".into(), PtValue::Float(0.5)));
+        ck.save(dir.join("checkpoint.pt")).unwrap();
+    }
     let mut np = dtypes.clone();
     np.remove("bf16");
     for (k, t) in np.iter() {
@@ -237,6 +254,9 @@ fn write_files_for_python() {
         "dtypes": describe_sd(&dtypes),
         "views": describe_sd(&views),
         "transposed": describe(&views["c"]),
+        // (serde_json objects are sorted; the key order is given separately.)
+        "dtypes_order": dtypes.keys().collect::<Vec<_>>(),
+        "views_order": views.keys().collect::<Vec<_>>(),
     });
     std::fs::write(dir.join("expected.json"), serde_json::to_string(&expected).unwrap()).unwrap();
 }
