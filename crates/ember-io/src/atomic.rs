@@ -78,7 +78,7 @@ pub fn write_atomic(
 /// let path = std::env::temp_dir().join(format!("ember-io-doc-bytes-{}", std::process::id()));
 /// ember_io::write_bytes_atomic(&path, b"abc")?;
 /// assert_eq!(std::fs::read(&path)?, b"abc");
-/// # std::fs::remove_file(&path)?;
+/// # let _ = std::fs::remove_file(&path);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn write_bytes_atomic(path: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {

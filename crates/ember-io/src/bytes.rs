@@ -56,7 +56,9 @@ pub(crate) fn array_from_bytes(dtype: DType, bytes: &[u8], big_endian: bool) -> 
         DType::F32 => conv(bytes, big_endian, f32::from_le_bytes),
         DType::F64 => conv(bytes, big_endian, f64::from_le_bytes),
         DType::F16 => conv(bytes, big_endian, |b| f16::from_bits(u16::from_le_bytes(b))),
-        DType::BF16 => conv(bytes, big_endian, |b| bf16::from_bits(u16::from_le_bytes(b))),
+        DType::BF16 => conv(bytes, big_endian, |b| {
+            bf16::from_bits(u16::from_le_bytes(b))
+        }),
         DType::I64 => conv(bytes, big_endian, i64::from_le_bytes),
         DType::I32 => conv(bytes, big_endian, i32::from_le_bytes),
         DType::U8 => Array::from_vec(bytes.to_vec(), &[bytes.len()]),

@@ -55,7 +55,7 @@ const FORMAT: &str = "ember-checkpoint/1";
 /// fresh.load_state_dict(&back.model, true).unwrap();
 /// assert_eq!(fresh.weight.to_vec::<f32>(), model.weight.to_vec::<f32>());
 /// back.restore_rng();
-/// # std::fs::remove_file(&path)?;
+/// # let _ = std::fs::remove_file(&path);
 /// # Ok::<(), ember_io::Error>(())
 /// ```
 #[derive(Clone, Debug, Default)]
@@ -178,7 +178,10 @@ impl Checkpoint {
                     .filter(|t| t.dtype() == DType::U8 && t.numel() == GeneratorState::BYTES)
                     .and_then(|t| t.to_vec::<u8>().try_into().ok());
                 let bytes = bytes.ok_or_else(|| {
-                    r.bad("rng_state", format!("not a uint8 tensor of {} bytes", GeneratorState::BYTES))
+                    r.bad(
+                        "rng_state",
+                        format!("not a uint8 tensor of {} bytes", GeneratorState::BYTES),
+                    )
                 })?;
                 Some(GeneratorState::from_bytes(&bytes))
             }
@@ -341,12 +344,18 @@ impl Reader<'_> {
                     continue;
                 }
                 let h = match value {
-                    PtValue::Float(_) | PtValue::Int(_) => Hyper::Float(value.as_float().expect("a number")),
+                    PtValue::Float(_) | PtValue::Int(_) => {
+                        Hyper::Float(value.as_float().expect("a number"))
+                    }
                     PtValue::Bool(b) => Hyper::Bool(*b),
                     PtValue::Tuple(p) | PtValue::List(p) if p.len() == 2 => {
                         match (p[0].as_float(), p[1].as_float()) {
                             (Some(a), Some(b)) => Hyper::Pair(a, b),
-                            _ => return Err(self.bad(&format!("{key}.{name}"), "not a pair of numbers")),
+                            _ => {
+                                return Err(
+                                    self.bad(&format!("{key}.{name}"), "not a pair of numbers")
+                                );
+                            }
                         }
                     }
                     // PyTorch's `foreach: None`, `fused: None` and the like: nothing Ember uses.
@@ -375,8 +384,14 @@ impl Reader<'_> {
         let floats = |name: &str| {
             v.get(name)
                 .and_then(PtValue::as_list)
-                .and_then(|l| l.iter().map(PtValue::as_float).collect::<Option<Vec<f64>>>())
-                .ok_or_else(|| self.bad(&format!("{key}.{name}"), "missing or not a list of numbers"))
+                .and_then(|l| {
+                    l.iter()
+                        .map(PtValue::as_float)
+                        .collect::<Option<Vec<f64>>>()
+                })
+                .ok_or_else(|| {
+                    self.bad(&format!("{key}.{name}"), "missing or not a list of numbers")
+                })
         };
         let mut extra = BTreeMap::new();
         if let Some(d) = v.get("extra") {

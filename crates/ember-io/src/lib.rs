@@ -26,7 +26,7 @@
 //! let restored = Linear::new(4, 2);
 //! ember_io::load_into(&restored, &path, &ember_io::LoadOptions::new())?;
 //! assert_eq!(restored.weight.to_vec::<f32>(), model.weight.to_vec::<f32>());
-//! # std::fs::remove_file(&path)?;
+//! # let _ = std::fs::remove_file(&path);
 //! # Ok::<(), ember_io::Error>(())
 //! ```
 //!
@@ -53,7 +53,5 @@ pub use checkpoint::Checkpoint;
 pub use error::{Error, Result};
 pub use load_into::{LoadOptions, load_into};
 pub use pickle::PtValue;
-pub use safetensors::{
-    SafetensorsFile, TensorInfo, save_safetensors, save_safetensors_to_bytes,
-};
+pub use safetensors::{SafetensorsFile, TensorInfo, save_safetensors, save_safetensors_to_bytes};
 pub use torch::load_state_dict_file;

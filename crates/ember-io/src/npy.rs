@@ -35,7 +35,7 @@ const ALIGN: usize = 64;
 /// ember_io::npy::write_npy(&path, &Tensor::from([[1i32, 2], [3, 4]]))?;
 /// let t = ember_io::npy::read_npy(&path)?;
 /// assert_eq!((t.shape(), t.to_vec::<i32>()), (&[2usize, 2][..], vec![1, 2, 3, 4]));
-/// # std::fs::remove_file(&path)?;
+/// # let _ = std::fs::remove_file(&path);
 /// # Ok::<(), ember_io::Error>(())
 /// ```
 pub fn read_npy(path: impl AsRef<Path>) -> Result<Tensor> {
@@ -112,7 +112,10 @@ pub(crate) fn encode(path: &Path, tensor: &Tensor) -> Result<Vec<u8>> {
         [d] => format!("({d},)"),
         dims => format!(
             "({})",
-            dims.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
+            dims.iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     };
     let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
@@ -142,7 +145,10 @@ pub(crate) fn encode(path: &Path, tensor: &Tensor) -> Result<Vec<u8>> {
 
 pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<Tensor> {
     if !bytes.starts_with(MAGIC) {
-        return Err(corrupt(path, "not a .npy file: the magic string \\x93NUMPY is missing"));
+        return Err(corrupt(
+            path,
+            "not a .npy file: the magic string \\x93NUMPY is missing",
+        ));
     }
     let Some(&[major, minor]) = bytes.get(6..8) else {
         return Err(corrupt(path, ".npy: truncated before the version"));
@@ -169,9 +175,10 @@ pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<Tensor> {
             format!(".npy: the header declares {len} bytes but the file ends before"),
         ));
     };
-    let header = std::str::from_utf8(header)
-        .map_err(|_| corrupt(path, ".npy: the header is not text"))?;
-    let h = Header::parse(header).map_err(|e| corrupt(path, format!(".npy header {header:?}: {e}")))?;
+    let header =
+        std::str::from_utf8(header).map_err(|_| corrupt(path, ".npy: the header is not text"))?;
+    let h =
+        Header::parse(header).map_err(|e| corrupt(path, format!(".npy header {header:?}: {e}")))?;
     let (dtype, big_endian) = dtype_of(&h.descr).ok_or_else(|| {
         unsupported(
             path,
@@ -242,7 +249,10 @@ impl Header {
     /// Parses the Python dict literal numpy writes: `{'descr': '<f4', 'fortran_order': False,
     /// 'shape': (2, 3), }` (keys in any order, trailing commas and spaces allowed).
     fn parse(s: &str) -> std::result::Result<Header, String> {
-        let mut p = Lit { s: s.as_bytes(), i: 0 };
+        let mut p = Lit {
+            s: s.as_bytes(),
+            i: 0,
+        };
         p.expect(b'{')?;
         let (mut descr, mut fortran, mut shape) = (None, None, None);
         loop {
@@ -255,7 +265,12 @@ impl Header {
             p.expect(b':')?;
             p.ws();
             match key.as_str() {
-                "descr" => descr = Some(p.string().map_err(|e| format!("descr: {e} (structured dtypes are not supported)"))?),
+                "descr" => {
+                    descr =
+                        Some(p.string().map_err(|e| {
+                            format!("descr: {e} (structured dtypes are not supported)")
+                        })?)
+                }
                 "fortran_order" => fortran = Some(p.boolean()?),
                 "shape" => shape = Some(p.tuple()?),
                 other => return Err(format!("unknown key {other:?}")),

@@ -56,10 +56,10 @@ impl Bytes {
 /// ember_io::save_safetensors(&sd, None, &path)?;
 ///
 /// let f = ember_io::SafetensorsFile::open(&path)?;
-/// assert_eq!(f.names(), ["w", "step"]);
+/// assert_eq!(f.names(), ["step", "w"]); // data order: the writer sorts by dtype size, then name
 /// assert_eq!(f.info("w").unwrap().shape, [2, 2]);
 /// assert_eq!(f.tensor("step")?.to_vec::<i64>(), [5]);
-/// # std::fs::remove_file(&path)?;
+/// # let _ = std::fs::remove_file(&path);
 /// # Ok::<(), ember_io::Error>(())
 /// ```
 pub struct SafetensorsFile {
@@ -149,9 +149,14 @@ impl SafetensorsFile {
         })
     }
 
-    /// The tensor names, in the order of their data in the file.
+    /// The tensor names, in the order of their data in the file (writers, the `safetensors`
+    /// crate's and Python package's included, sort by dtype size and then by name, so this
+    /// is not the order the tensors were handed to the writer).
     pub fn names(&self) -> Vec<&str> {
-        self.tensors.iter().map(|(t, _, _)| t.name.as_str()).collect()
+        self.tensors
+            .iter()
+            .map(|(t, _, _)| t.name.as_str())
+            .collect()
     }
 
     /// Name, dtype and shape of every tensor, in file order.
@@ -161,7 +166,10 @@ impl SafetensorsFile {
 
     /// Dtype and shape of tensor `name`.
     pub fn info(&self, name: &str) -> Option<&TensorInfo> {
-        self.tensors.iter().map(|(t, _, _)| t).find(|t| t.name == name)
+        self.tensors
+            .iter()
+            .map(|(t, _, _)| t)
+            .find(|t| t.name == name)
     }
 
     /// The free-form string metadata of the header (`__metadata__`).
@@ -216,7 +224,7 @@ impl SafetensorsFile {
 /// ember_io::save_safetensors(&sd, Some(&meta), &path)?;
 /// let f = ember_io::SafetensorsFile::open(&path)?;
 /// assert_eq!(f.metadata().unwrap()["format"], "pt");
-/// # std::fs::remove_file(&path)?;
+/// # let _ = std::fs::remove_file(&path);
 /// # Ok::<(), ember_io::Error>(())
 /// ```
 pub fn save_safetensors(

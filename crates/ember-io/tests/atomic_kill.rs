@@ -20,7 +20,10 @@ const N: usize = 200_000;
 fn version_dict(version: i64) -> StateDict {
     let mut sd = StateDict::new();
     sd.insert("version", Tensor::from_vec(vec![version], &[1]));
-    sd.insert("payload", Tensor::full(&[N], version as f64, ember_tensor::DType::F32));
+    sd.insert(
+        "payload",
+        Tensor::full(&[N], version as f64, ember_tensor::DType::F32),
+    );
     sd
 }
 
@@ -30,7 +33,10 @@ fn check_file(path: &Path) -> i64 {
     let v = sd["version"].to_vec::<i64>()[0];
     let payload = sd["payload"].to_vec::<f32>();
     assert_eq!(payload.len(), N);
-    assert!(payload.iter().all(|&x| x == v as f32), "payload of version {v} is mixed");
+    assert!(
+        payload.iter().all(|&x| x == v as f32),
+        "payload of version {v} is mixed"
+    );
     v
 }
 
@@ -79,17 +85,27 @@ fn killed_writers_leave_old_or_new_file() {
         child.kill().unwrap();
         child.wait().unwrap();
         let v = check_file(&path);
-        assert!(v >= last, "round {round}: version went back from {last} to {v}");
+        assert!(
+            v >= last,
+            "round {round}: version went back from {last} to {v}"
+        );
         last = v;
         let stale = ember_io::atomic::stale_temp_files(&path).unwrap();
         kills_mid_write += (!stale.is_empty()) as usize;
         // Each write removes the leftovers of dead writers: at most the last one remains.
-        assert!(stale.len() <= 1, "round {round}: temp files pile up: {stale:?}");
+        assert!(
+            stale.len() <= 1,
+            "round {round}: temp files pile up: {stale:?}"
+        );
     }
     assert!(last > 0, "the child never completed a write");
     eprintln!("50 kills: last version {last}, {kills_mid_write} landed mid-write");
     ember_io::clean_stale_temp_files(&path).unwrap();
-    assert!(ember_io::atomic::stale_temp_files(&path).unwrap().is_empty());
+    assert!(
+        ember_io::atomic::stale_temp_files(&path)
+            .unwrap()
+            .is_empty()
+    );
     // Nothing but the checkpoint (and the start marker) is left in the directory.
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()

@@ -41,7 +41,13 @@ fn bits(net: &Sequential) -> Vec<Vec<u32>> {
 fn setup(seed: u64) -> (Sequential, Adam, StepLr) {
     ember_tensor::manual_seed(seed);
     let net = model();
-    let mut opt = Adam::new(net.parameters(), AdamOptions { lr: 1e-2, ..Default::default() });
+    let mut opt = Adam::new(
+        net.parameters(),
+        AdamOptions {
+            lr: 1e-2,
+            ..Default::default()
+        },
+    );
     let sched = StepLr::new(&mut opt, 3, 0.5);
     (net, opt, sched)
 }
@@ -57,7 +63,8 @@ fn resume_is_bit_identical() {
     let mut ck = Checkpoint::new(net.state_dict(), 5).with_rng_state();
     ck.optimizer = Some(opt.state_dict());
     ck.scheduler = Some(sched.state_dict());
-    ck.extras.push(("note".into(), PtValue::Str("after 5 steps".into())));
+    ck.extras
+        .push(("note".into(), PtValue::Str("after 5 steps".into())));
     ck.save(&path).unwrap();
     train(&net, &mut opt, &mut sched, 7);
     let want = bits(&net);
@@ -70,8 +77,11 @@ fn resume_is_bit_identical() {
     assert_eq!(ck.epoch, 5);
     assert_eq!(ck.extras[0].1.as_str(), Some("after 5 steps"));
     net2.load_state_dict(&ck.model, true).unwrap();
-    opt2.load_state_dict(ck.optimizer.as_ref().unwrap()).unwrap();
-    sched2.load_state_dict(ck.scheduler.as_ref().unwrap()).unwrap();
+    opt2.load_state_dict(ck.optimizer.as_ref().unwrap())
+        .unwrap();
+    sched2
+        .load_state_dict(ck.scheduler.as_ref().unwrap())
+        .unwrap();
     ck.restore_rng();
     train(&net2, &mut opt2, &mut sched2, 7);
     assert_eq!(bits(&net2), want, "resumed parameters differ");

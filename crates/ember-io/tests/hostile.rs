@@ -11,8 +11,8 @@ use ember_io::Error;
 /// A torch zip archive with the given `data.pkl` and `(name, bytes)` storages.
 fn torch_zip(pickle: &[u8], storages: &[(&str, Vec<u8>)]) -> Vec<u8> {
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Stored);
+    let opts =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     zip.start_file("archive/data.pkl", opts).unwrap();
     zip.write_all(pickle).unwrap();
     for (k, b) in storages {
@@ -61,17 +61,29 @@ fn tensor_pickle(numel: u32, offset: u8, size: &[u32], stride: &[u32]) -> Vec<u8
 #[test]
 fn forbidden_globals_are_named_and_never_called() {
     let cases: [(&[u8], &str); 3] = [
-        (b"\x80\x02cos\nsystem\nX\x02\x00\x00\x00ls\x85R.", "os.system"),
-        (b"\x80\x02cbuiltins\neval\nX\x01\x00\x00\x001\x85R.", "builtins.eval"),
+        (
+            b"\x80\x02cos\nsystem\nX\x02\x00\x00\x00ls\x85R.",
+            "os.system",
+        ),
+        (
+            b"\x80\x02cbuiltins\neval\nX\x01\x00\x00\x001\x85R.",
+            "builtins.eval",
+        ),
         // STACK_GLOBAL (protocol 4 style).
-        (b"\x80\x04\x8c\x0asubprocess\x8c\x05Popen\x93.", "subprocess.Popen"),
+        (
+            b"\x80\x04\x8c\x0asubprocess\x8c\x05Popen\x93.",
+            "subprocess.Popen",
+        ),
     ];
     for (p, name) in cases {
         for bytes in [torch_zip(p, &[]), legacy(p, b"")] {
             let err = ember_io::torch::load_from_bytes(&bytes).unwrap_err();
             assert!(matches!(err, Error::ForbiddenGlobal { .. }), "{err}");
             let m = err.to_string();
-            assert!(m.contains(&format!("`{name}`")) && m.contains("not allowed"), "{m}");
+            assert!(
+                m.contains(&format!("`{name}`")) && m.contains("not allowed"),
+                "{m}"
+            );
         }
     }
     // A torch global outside the allowlist is refused too.
@@ -95,9 +107,13 @@ fn truncated_and_bad_magic_files() {
         let m = msg(ember_io::torch::load_from_bytes(&legacy_good[..n]));
         assert!(!m.is_empty(), "legacy truncated to {n}");
     }
-    let m = msg(ember_io::torch::load_from_bytes(&legacy_good[..legacy_good.len() - 1]));
+    let m = msg(ember_io::torch::load_from_bytes(
+        &legacy_good[..legacy_good.len() - 1],
+    ));
     assert!(m.contains("declares") && m.contains("left"), "{m}");
-    let m = msg(ember_io::torch::load_from_bytes(b"hello world, not a model"));
+    let m = msg(ember_io::torch::load_from_bytes(
+        b"hello world, not a model",
+    ));
     assert!(m.contains("not a PyTorch file"), "{m}");
     // Named files carry their path in the message.
     let dir = temp_dir("hostile");
@@ -120,12 +136,21 @@ fn truncated_and_bad_magic_files() {
 #[test]
 fn huge_declared_lengths_are_refused_before_allocating() {
     // A string claiming 4 GiB.
-    let m = msg(ember_io::torch::load_from_bytes(&torch_zip(b"\x80\x02X\xf0\xff\xff\xff.", &[])));
+    let m = msg(ember_io::torch::load_from_bytes(&torch_zip(
+        b"\x80\x02X\xf0\xff\xff\xff.",
+        &[],
+    )));
     assert!(m.contains("BINUNICODE needs 4294967280 bytes"), "{m}");
     // A storage claiming 2^31 floats over a 16-byte entry.
     let p = tensor_pickle(0x7fff_ffff, 0, &[4], &[1]);
-    let m = msg(ember_io::torch::load_from_bytes(&torch_zip(&p, &[("0", vec![0; 16])])));
-    assert!(m.contains("holds 16 bytes") && m.contains("8589934588"), "{m}");
+    let m = msg(ember_io::torch::load_from_bytes(&torch_zip(
+        &p,
+        &[("0", vec![0; 16])],
+    )));
+    assert!(
+        m.contains("holds 16 bytes") && m.contains("8589934588"),
+        "{m}"
+    );
     // A legacy storage claiming 2^60 elements.
     let p = tensor_pickle(4, 0, &[4], &[1]);
     let mut tail = b"\x80\x02]q\x00X\x01\x00\x00\x000a.".to_vec();
@@ -146,19 +171,33 @@ fn huge_declared_lengths_are_refused_before_allocating() {
     assert!(ember_io::SafetensorsFile::from_bytes(st).is_err());
     // A memo index of 2^32-1 costs nothing.
     let p = b"\x80\x02Nr\xff\xff\xff\xff0j\xff\xff\xff\xff.";
-    assert_eq!(ember_io::torch::load_from_bytes(&torch_zip(p, &[])).unwrap().type_name(), "None");
+    assert_eq!(
+        ember_io::torch::load_from_bytes(&torch_zip(p, &[]))
+            .unwrap()
+            .type_name(),
+        "None"
+    );
 }
 
 #[test]
 fn wrong_storage_sizes_and_layouts() {
     // The entry is shorter than the pickle says.
     let p = tensor_pickle(12, 0, &[3, 4], &[4, 1]);
-    let m = msg(ember_io::torch::load_from_bytes(&torch_zip(&p, &[("0", vec![0; 44])])));
+    let m = msg(ember_io::torch::load_from_bytes(&torch_zip(
+        &p,
+        &[("0", vec![0; 44])],
+    )));
     assert!(m.contains("holds 44 bytes, but 48 are expected"), "{m}");
     // The layout reaches outside the storage.
     let p = tensor_pickle(12, 1, &[3, 4], &[4, 1]);
-    let m = msg(ember_io::torch::load_from_bytes(&torch_zip(&p, &[("0", vec![0; 48])])));
-    assert!(m.contains("reaches element 12") && m.contains("holds 12"), "{m}");
+    let m = msg(ember_io::torch::load_from_bytes(&torch_zip(
+        &p,
+        &[("0", vec![0; 48])],
+    )));
+    assert!(
+        m.contains("reaches element 12") && m.contains("holds 12"),
+        "{m}"
+    );
     // Strides that overflow.
     let p = tensor_pickle(12, 0, &[3, 4], &[u32::MAX, u32::MAX]);
     assert!(ember_io::torch::load_from_bytes(&torch_zip(&p, &[("0", vec![0; 48])])).is_err());
@@ -182,10 +221,22 @@ fn shared_reference_bombs_and_cycles() {
     let m = msg(ember_io::torch::load_from_bytes(&torch_zip(&p, &[])));
     assert!(m.contains("far larger than the file"), "{m}");
     // A list that contains itself.
-    let m = msg(ember_io::torch::load_from_bytes(&torch_zip(b"\x80\x02]q\x00h\x00a.", &[])));
+    let m = msg(ember_io::torch::load_from_bytes(&torch_zip(
+        b"\x80\x02]q\x00h\x00a.",
+        &[],
+    )));
     assert!(m.contains("nested more than"), "{m}");
     // Stack underflow, marks missing, unknown opcodes.
-    for p in [&b"\x80\x02."[..], b"\x80\x02t.", b"\x80\x02Nu.", b"\x80\x02\xff.", b"\x80\x02N"] {
-        assert!(ember_io::torch::load_from_bytes(&torch_zip(p, &[])).is_err(), "{p:?}");
+    for p in [
+        &b"\x80\x02."[..],
+        b"\x80\x02t.",
+        b"\x80\x02Nu.",
+        b"\x80\x02\xff.",
+        b"\x80\x02N",
+    ] {
+        assert!(
+            ember_io::torch::load_from_bytes(&torch_zip(p, &[])).is_err(),
+            "{p:?}"
+        );
     }
 }

@@ -35,7 +35,8 @@ fn mutate(rng: &mut Rng, src: &[u8]) -> Vec<u8> {
             2 => b.truncate(i),
             3 => {
                 // Interesting values over 1-8 bytes: lengths and counts.
-                let v: u64 = [0, 1, 0x7f, 0xff, 0xffff, 0x7fff_ffff, u64::MAX, 1 << 40][rng.below(8)];
+                let v: u64 =
+                    [0, 1, 0x7f, 0xff, 0xffff, 0x7fff_ffff, u64::MAX, 1 << 40][rng.below(8)];
                 let n = 1 + rng.below(8);
                 for k in 0..n.min(b.len() - i) {
                     b[i + k] = (v >> (8 * k)) as u8;
@@ -102,7 +103,9 @@ fn run(name: &str, f: Loader, input: &[u8]) {
 #[test]
 fn committed_regressions_do_not_panic() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions");
-    let Ok(entries) = std::fs::read_dir(&dir) else { return };
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return;
+    };
     for e in entries {
         let path = e.unwrap().path();
         let input = std::fs::read(&path).unwrap();
@@ -129,7 +132,10 @@ fn corrupted_fixtures_never_panic() {
         "compressed.npz",
         "dtypes.safetensors",
     ];
-    let per_file: usize = std::env::var("EMBER_IO_MUTATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(400);
+    let per_file: usize = std::env::var("EMBER_IO_MUTATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(400);
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let mut ok = 0;
     let mut total = 0;

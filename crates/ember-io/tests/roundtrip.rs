@@ -15,18 +15,48 @@ use ember_tensor::{Array, DType, bf16, f16};
 /// One tensor of every dtype, with awkward values.
 fn all_dtypes() -> StateDict {
     let mut sd = StateDict::new();
-    sd.insert("f32", Tensor::from_vec(vec![1.5f32, -0.0, f32::MAX, f32::MIN_POSITIVE, 1e-45, 3.25], &[2, 3]));
-    sd.insert("f64", Tensor::from_vec(vec![1.0 / 3.0, -2.5e300, 5e-324], &[3]));
+    sd.insert(
+        "f32",
+        Tensor::from_vec(
+            vec![1.5f32, -0.0, f32::MAX, f32::MIN_POSITIVE, 1e-45, 3.25],
+            &[2, 3],
+        ),
+    );
+    sd.insert(
+        "f64",
+        Tensor::from_vec(vec![1.0 / 3.0, -2.5e300, 5e-324], &[3]),
+    );
     sd.insert(
         "f16",
-        Tensor::from_vec(vec![f16::from_f32(0.5), f16::from_f32(-65504.0), f16::from_f32(6.0e-8)], &[3]),
+        Tensor::from_vec(
+            vec![
+                f16::from_f32(0.5),
+                f16::from_f32(-65504.0),
+                f16::from_f32(6.0e-8),
+            ],
+            &[3],
+        ),
     );
     sd.insert(
         "bf16",
-        Tensor::from_vec(vec![bf16::from_f32(0.5), bf16::from_f32(-3.0e38), bf16::from_f32(1e-3), bf16::ONE], &[2, 2]),
+        Tensor::from_vec(
+            vec![
+                bf16::from_f32(0.5),
+                bf16::from_f32(-3.0e38),
+                bf16::from_f32(1e-3),
+                bf16::ONE,
+            ],
+            &[2, 2],
+        ),
     );
-    sd.insert("i64", Tensor::from_vec(vec![i64::MIN, -1, 0, i64::MAX], &[4]));
-    sd.insert("i32", Tensor::from_vec(vec![i32::MIN, 7, i32::MAX], &[3, 1]));
+    sd.insert(
+        "i64",
+        Tensor::from_vec(vec![i64::MIN, -1, 0, i64::MAX], &[4]),
+    );
+    sd.insert(
+        "i32",
+        Tensor::from_vec(vec![i32::MIN, 7, i32::MAX], &[3, 1]),
+    );
     sd.insert("u8", Tensor::from_vec(vec![0u8, 1, 128, 255], &[4]));
     sd.insert("bool", Tensor::from_vec(vec![true, false, true], &[3]));
     sd.insert("scalar", Tensor::from_array(Array::scalar(4.5f64)));
@@ -51,11 +81,29 @@ fn same_values(a: &Tensor, b: &Tensor) {
     assert_eq!(a.shape(), b.shape());
     let bits = |t: &Tensor| -> Vec<u64> {
         match t.dtype() {
-            DType::F32 => t.to_vec::<f32>().iter().map(|x| x.to_bits() as u64).collect(),
+            DType::F32 => t
+                .to_vec::<f32>()
+                .iter()
+                .map(|x| x.to_bits() as u64)
+                .collect(),
             DType::F64 => t.to_vec::<f64>().iter().map(|x| x.to_bits()).collect(),
-            DType::F16 => t.to_vec::<f16>().iter().map(|x| x.to_bits() as u64).collect(),
-            DType::BF16 => t.to_vec::<bf16>().iter().map(|x| x.to_bits() as u64).collect(),
-            _ => t.data().to_dtype(DType::I64).to_vec::<i64>().iter().map(|&x| x as u64).collect(),
+            DType::F16 => t
+                .to_vec::<f16>()
+                .iter()
+                .map(|x| x.to_bits() as u64)
+                .collect(),
+            DType::BF16 => t
+                .to_vec::<bf16>()
+                .iter()
+                .map(|x| x.to_bits() as u64)
+                .collect(),
+            _ => t
+                .data()
+                .to_dtype(DType::I64)
+                .to_vec::<i64>()
+                .iter()
+                .map(|&x| x as u64)
+                .collect(),
         }
     };
     assert_eq!(bits(a), bits(b));
@@ -86,7 +134,11 @@ fn torch_zip_roundtrip_keeps_views_and_writes_storage_once() {
         let b = t(k);
         same_values(orig, &b);
         assert_eq!(b.strides(), orig.strides(), "{k}");
-        assert_eq!(b.data().storage_offset(), orig.data().storage_offset(), "{k}");
+        assert_eq!(
+            b.data().storage_offset(),
+            orig.data().storage_offset(),
+            "{k}"
+        );
         assert!(b.data().shares_storage(t("a").data()), "{k}");
     }
 }
@@ -102,14 +154,33 @@ fn torch_nested_values_roundtrip() {
         ("str".into(), PtValue::Str("héllo ✓".into())),
         ("bool".into(), PtValue::Bool(false)),
         ("none".into(), PtValue::None),
-        (PtValue::Int(3), PtValue::Tuple(vec![PtValue::Int(1), PtValue::Tensor(t.clone())])),
-        ("list".into(), PtValue::List((0..2500).map(PtValue::Int).collect())),
-        ("nested".into(), PtValue::Dict(vec![("sd".into(), PtValue::Dict(vec![("w".into(), t.into())]))])),
+        (
+            PtValue::Int(3),
+            PtValue::Tuple(vec![PtValue::Int(1), PtValue::Tensor(t.clone())]),
+        ),
+        (
+            "list".into(),
+            PtValue::List((0..2500).map(PtValue::Int).collect()),
+        ),
+        (
+            "nested".into(),
+            PtValue::Dict(vec![(
+                "sd".into(),
+                PtValue::Dict(vec![("w".into(), t.into())]),
+            )]),
+        ),
         ("tuple4".into(), PtValue::Tuple(vec![PtValue::None; 4])),
         ("empty".into(), PtValue::Tuple(vec![])),
     ]);
-    let back = ember_io::torch::load_from_bytes(&ember_io::torch::save_to_bytes(&v).unwrap()).unwrap();
-    assert_eq!(back.keys(), ["int", "small", "neg", "float", "str", "bool", "none", "3", "list", "nested", "tuple4", "empty"]);
+    let back =
+        ember_io::torch::load_from_bytes(&ember_io::torch::save_to_bytes(&v).unwrap()).unwrap();
+    assert_eq!(
+        back.keys(),
+        [
+            "int", "small", "neg", "float", "str", "bool", "none", "3", "list", "nested", "tuple4",
+            "empty"
+        ]
+    );
     assert_eq!(back.get("int").unwrap().as_int(), Some(-(1 << 40)));
     assert_eq!(back.get("small").unwrap().as_int(), Some(300));
     assert_eq!(back.get("neg").unwrap().as_int(), Some(-1));
@@ -119,7 +190,15 @@ fn torch_nested_values_roundtrip() {
     let list = back.get("list").unwrap().as_list().unwrap();
     assert_eq!(list.len(), 2500);
     assert_eq!(list[2499].as_int(), Some(2499));
-    let w = back.get("nested").unwrap().get("sd").unwrap().get("w").unwrap().as_tensor().unwrap();
+    let w = back
+        .get("nested")
+        .unwrap()
+        .get("sd")
+        .unwrap()
+        .get("w")
+        .unwrap()
+        .as_tensor()
+        .unwrap();
     assert_eq!(w.to_vec::<f32>(), [1.0, 2.0]);
     let tup = back.as_dict().unwrap()[7].1.as_list().unwrap();
     assert!(tup[1].as_tensor().unwrap().data().shares_storage(w.data()));
@@ -129,13 +208,15 @@ fn torch_nested_values_roundtrip() {
 #[test]
 fn npy_roundtrip_every_numpy_dtype_and_layout() {
     for (k, t) in all_dtypes().iter().filter(|(k, _)| *k != "bf16") {
-        let back = ember_io::npy::read_npy_from_bytes(&ember_io::npy::npy_to_bytes(t).unwrap()).unwrap();
+        let back =
+            ember_io::npy::read_npy_from_bytes(&ember_io::npy::npy_to_bytes(t).unwrap()).unwrap();
         same_values(t, &back);
         let _ = k;
     }
     // A transposed view is written in C order.
     let v = views();
-    let back = ember_io::npy::read_npy_from_bytes(&ember_io::npy::npy_to_bytes(&v["c"]).unwrap()).unwrap();
+    let back =
+        ember_io::npy::read_npy_from_bytes(&ember_io::npy::npy_to_bytes(&v["c"]).unwrap()).unwrap();
     same_values(&v["c"], &back);
     let err = ember_io::npy::npy_to_bytes(&all_dtypes()["bf16"]).unwrap_err();
     assert!(err.to_string().contains("bfloat16"), "{err}");
@@ -154,7 +235,10 @@ fn npz_roundtrip_stored_and_compressed() {
             ember_io::npz::write_npz(&path, &sd).unwrap();
         }
         let back = ember_io::npz::read_npz(&path).unwrap();
-        assert_eq!(back.keys().collect::<Vec<_>>(), sd.keys().collect::<Vec<_>>());
+        assert_eq!(
+            back.keys().collect::<Vec<_>>(),
+            sd.keys().collect::<Vec<_>>()
+        );
         for (k, t) in sd.iter() {
             same_values(t, &back[k]);
         }
@@ -194,19 +278,38 @@ fn write_files_for_python() {
     std::fs::create_dir_all(&dir).unwrap();
     let describe = |t: &Tensor| {
         let values: Vec<serde_json::Value> = match t.dtype() {
-            DType::I64 => t.to_vec::<i64>().into_iter().map(serde_json::Value::from).collect(),
-            DType::I32 | DType::U8 | DType::Bool => {
-                t.data().to_dtype(DType::I64).to_vec::<i64>().into_iter().map(serde_json::Value::from).collect()
-            }
-            _ => t.data().to_dtype(DType::F64).to_vec::<f64>().into_iter().map(|x| {
-                serde_json::Number::from_f64(x).map(serde_json::Value::Number).unwrap_or(serde_json::Value::Null)
-            }).collect(),
+            DType::I64 => t
+                .to_vec::<i64>()
+                .into_iter()
+                .map(serde_json::Value::from)
+                .collect(),
+            DType::I32 | DType::U8 | DType::Bool => t
+                .data()
+                .to_dtype(DType::I64)
+                .to_vec::<i64>()
+                .into_iter()
+                .map(serde_json::Value::from)
+                .collect(),
+            _ => t
+                .data()
+                .to_dtype(DType::F64)
+                .to_vec::<f64>()
+                .into_iter()
+                .map(|x| {
+                    serde_json::Number::from_f64(x)
+                        .map(serde_json::Value::Number)
+                        .unwrap_or(serde_json::Value::Null)
+                })
+                .collect(),
         };
         serde_json::json!({"dtype": dtype_name(t.dtype()), "shape": t.shape(), "values": values,
                            "strides": t.strides(), "offset": t.data().storage_offset()})
     };
     let describe_sd = |sd: &StateDict| -> serde_json::Value {
-        sd.iter().map(|(k, t)| (k.to_string(), describe(t))).collect::<serde_json::Map<_, _>>().into()
+        sd.iter()
+            .map(|(k, t)| (k.to_string(), describe(t)))
+            .collect::<serde_json::Map<_, _>>()
+            .into()
     };
     let dtypes = all_dtypes();
     let views = views();
@@ -219,7 +322,10 @@ fn write_files_for_python() {
         ("flag".into(), PtValue::Bool(true)),
         ("nothing".into(), PtValue::None),
         ("big".into(), PtValue::Int(-(1 << 50))),
-        ("shape".into(), PtValue::Tuple(vec![PtValue::Int(2), PtValue::Int(3)])),
+        (
+            "shape".into(),
+            PtValue::Tuple(vec![PtValue::Int(2), PtValue::Int(3)]),
+        ),
         ("state_dict".into(), PtValue::from(&views)),
     ]);
     ember_io::torch::save(&nested, dir.join("nested.pt")).unwrap();
@@ -231,7 +337,9 @@ fn write_files_for_python() {
         let lin = Linear::new(3, 2);
         let mut opt = Adam::new(lin.parameters(), AdamOptions::default());
         let mut sched = StepLr::new(&mut opt, 2, 0.5);
-        lin.forward(&Tensor::ones(&[4, 3], DType::F32)).sum().backward();
+        lin.forward(&Tensor::ones(&[4, 3], DType::F32))
+            .sum()
+            .backward();
         opt.step();
         sched.step(&mut opt);
         let mut ck = ember_io::Checkpoint::new(lin.state_dict(), 1).with_rng_state();
@@ -258,5 +366,9 @@ fn write_files_for_python() {
         "dtypes_order": dtypes.keys().collect::<Vec<_>>(),
         "views_order": views.keys().collect::<Vec<_>>(),
     });
-    std::fs::write(dir.join("expected.json"), serde_json::to_string(&expected).unwrap()).unwrap();
+    std::fs::write(
+        dir.join("expected.json"),
+        serde_json::to_string(&expected).unwrap(),
+    )
+    .unwrap();
 }

@@ -16,7 +16,11 @@ fn check_dict(name: &str, v: &PtValue, exp: &serde_json::Value) {
     // (expected.json's object is read unordered; the order is checked in cnn_state_dict_*.)
     let mut keys = v.keys();
     keys.sort();
-    assert_eq!(keys, exp.keys().cloned().collect::<Vec<_>>(), "{name}: keys");
+    assert_eq!(
+        keys,
+        exp.keys().cloned().collect::<Vec<_>>(),
+        "{name}: keys"
+    );
     for (k, e) in exp {
         let t = v.get(k).and_then(PtValue::as_tensor).unwrap();
         check_tensor(&format!("{name}.{k}"), t, e);
@@ -34,8 +38,17 @@ fn cnn_state_dict_zip_and_legacy() {
         assert_eq!(
             keys,
             [
-                "0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var",
-                "1.num_batches_tracked", "3.weight", "3.bias", "7.weight", "7.bias"
+                "0.weight",
+                "0.bias",
+                "1.weight",
+                "1.bias",
+                "1.running_mean",
+                "1.running_var",
+                "1.num_batches_tracked",
+                "3.weight",
+                "3.bias",
+                "7.weight",
+                "7.bias"
             ],
             "{file}: PyTorch's order"
         );
@@ -100,24 +113,51 @@ fn lightning_checkpoint_nested_values() {
         .and_then(|l| l.get("ready"))
         .and_then(PtValue::as_int);
     assert_eq!(ready, Some(4));
-    assert_eq!(v.get("lr_schedulers").and_then(PtValue::as_list).map(|l| l.len()), Some(0));
+    assert_eq!(
+        v.get("lr_schedulers")
+            .and_then(PtValue::as_list)
+            .map(|l| l.len()),
+        Some(0)
+    );
     // The optimizer state: a dict keyed by ints, tensors inside, param_groups with betas.
-    let opt = &v.get("optimizer_states").and_then(PtValue::as_list).unwrap()[0];
+    let opt = &v
+        .get("optimizer_states")
+        .and_then(PtValue::as_list)
+        .unwrap()[0];
     let state = opt.get("state").and_then(PtValue::as_dict).unwrap();
     assert_eq!(state.len(), 2);
     assert_eq!(state[0].0.as_int(), Some(0));
-    let exp_avg = state[0].1.get("exp_avg").and_then(PtValue::as_tensor).unwrap();
+    let exp_avg = state[0]
+        .1
+        .get("exp_avg")
+        .and_then(PtValue::as_tensor)
+        .unwrap();
     assert_eq!(exp_avg.shape(), &[2, 3]);
     let group = &opt.get("param_groups").and_then(PtValue::as_list).unwrap()[0];
-    assert_eq!(group.get("betas").and_then(PtValue::as_list).map(|b| b.len()), Some(2));
+    assert_eq!(
+        group
+            .get("betas")
+            .and_then(PtValue::as_list)
+            .map(|b| b.len()),
+        Some(2)
+    );
     // The state dict is found under "state_dict".
     let sd = ember_io::load_state_dict_file(&path).unwrap();
-    check_dict("lightning", &PtValue::from(&sd), &exp["lightning"]["state_dict"]);
+    check_dict(
+        "lightning",
+        &PtValue::from(&sd),
+        &exp["lightning"]["state_dict"],
+    );
     // Lightning's "model." prefix, mapped away, loads into a bare Linear.
     let lin = Linear::new(3, 2);
-    let report = ember_io::load_into(&lin, &path, &LoadOptions::new().strip_prefix("model.")).unwrap();
+    let report =
+        ember_io::load_into(&lin, &path, &LoadOptions::new().strip_prefix("model.")).unwrap();
     assert!(report.is_empty());
-    check_tensor("weight", &lin.weight, &exp["lightning"]["state_dict"]["model.weight"]);
+    check_tensor(
+        "weight",
+        &lin.weight,
+        &exp["lightning"]["state_dict"]["model.weight"],
+    );
 }
 
 #[test]
@@ -167,7 +207,10 @@ fn loaded_cnn_computes_what_pytorch_computed() {
         let want = tensor_of(&exp["cnn"]["output"]);
         assert_eq!(y.shape(), want.shape());
         for (g, w) in y.to_vec::<f32>().iter().zip(want.to_vec::<f32>()) {
-            assert!((g - w).abs() <= 1e-5 * (1.0 + w.abs()), "{file}: {g} vs {w}");
+            assert!(
+                (g - w).abs() <= 1e-5 * (1.0 + w.abs()),
+                "{file}: {g} vs {w}"
+            );
         }
     }
 }
@@ -180,25 +223,33 @@ fn dataparallel_prefix_strict_and_stripped() {
     let before = net.state_dict()["0.weight"].to_vec::<f32>();
     let err = ember_io::load_into(&net, &path, &LoadOptions::new()).unwrap_err();
     let msg = err.to_string();
-    assert!(msg.contains("cnn_dataparallel.pt") && msg.contains("module.0.weight"), "{msg}");
+    assert!(
+        msg.contains("cnn_dataparallel.pt") && msg.contains("module.0.weight"),
+        "{msg}"
+    );
     assert_eq!(net.state_dict()["0.weight"].to_vec::<f32>(), before);
     // Non-strict, unmapped: reported, not an error.
-    let report =
-        ember_io::load_into(&net, &path, &LoadOptions::new().strict(false)).unwrap();
+    let report = ember_io::load_into(&net, &path, &LoadOptions::new().strict(false)).unwrap();
     assert_eq!(report.missing_keys.len(), 11);
     assert_eq!(report.unexpected_keys.len(), 11);
     // Stripped: everything matches.
     let report =
         ember_io::load_into(&net, &path, &LoadOptions::new().strip_prefix("module.")).unwrap();
     assert!(report.is_empty());
-    check_tensor("0.weight", &net.state_dict()["0.weight"], &expected()["cnn"]["state_dict"]["0.weight"]);
+    check_tensor(
+        "0.weight",
+        &net.state_dict()["0.weight"],
+        &expected()["cnn"]["state_dict"]["0.weight"],
+    );
     // A closure does the same and can drop keys.
     let report = ember_io::load_into(
         &net,
         &path,
-        &LoadOptions::new()
-            .strict(false)
-            .map_keys(|k| k.strip_prefix("module.").filter(|k| !k.starts_with("7.")).map(String::from)),
+        &LoadOptions::new().strict(false).map_keys(|k| {
+            k.strip_prefix("module.")
+                .filter(|k| !k.starts_with("7."))
+                .map(String::from)
+        }),
     )
     .unwrap();
     assert_eq!(report.missing_keys, ["7.weight", "7.bias"]);
@@ -215,6 +266,9 @@ fn no_state_dict_lists_the_keys() {
     ember_io::torch::save(&v, &path).unwrap();
     let err = ember_io::load_state_dict_file(&path).unwrap_err();
     let msg = err.to_string();
-    assert!(msg.contains("epoch") && msg.contains("weights") && msg.contains("ck.pt"), "{msg}");
+    assert!(
+        msg.contains("epoch") && msg.contains("weights") && msg.contains("ck.pt"),
+        "{msg}"
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -555,7 +555,13 @@ fn generator_state_resumes_the_stream_exactly() {
     let mut h = Generator::new(999);
     h.set_state(&GeneratorState::from_bytes(&state.to_bytes()));
     assert_eq!(h.initial_seed(), 11);
-    assert_eq!(Array::randn_with(&[70_001], DType::F32, &mut h).to_vec::<f32>(), expect_a);
-    assert_eq!(Array::rand_with(&[3], DType::BF16, &mut h).to_vec::<ember_tensor::bf16>(), expect_b);
+    assert_eq!(
+        Array::randn_with(&[70_001], DType::F32, &mut h).to_vec::<f32>(),
+        expect_a
+    );
+    assert_eq!(
+        Array::rand_with(&[3], DType::BF16, &mut h).to_vec::<ember_tensor::bf16>(),
+        expect_b
+    );
     assert_eq!(h.get_state(), g.get_state());
 }

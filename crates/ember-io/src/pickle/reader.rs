@@ -570,9 +570,7 @@ impl Machine<'_> {
         if n > 8 {
             // Still consume it only if present, so the message says what it is.
             self.take(n, "LONG")?;
-            return Err(self.err(format!(
-                "an integer of {n} bytes does not fit in 64 bits"
-            )));
+            return Err(self.err(format!("an integer of {n} bytes does not fit in 64 bits")));
         }
         let bytes = self.take(n, "LONG")?;
         let mut b = if bytes.last().is_some_and(|&x| x & 0x80 != 0) {
@@ -771,10 +769,16 @@ impl Machine<'_> {
             _ => (7, 8),
         };
         if args.len() < min || args.len() > max {
-            return Err(bad(&format!("expected {min} to {max} arguments, got {}", args.len())));
+            return Err(bad(&format!(
+                "expected {min} to {max} arguments, got {}",
+                args.len()
+            )));
         }
         let Obj::Storage(storage) = &args[0] else {
-            return Err(bad(&format!("the first argument must be a storage, got a {}", args[0].type_name())));
+            return Err(bad(&format!(
+                "the first argument must be a storage, got a {}",
+                args[0].type_name()
+            )));
         };
         let offset = match args[1] {
             Obj::Int(o) if o >= 0 => o as usize,
@@ -797,7 +801,9 @@ impl Machine<'_> {
         let shape = dims(&args[2], "size")?;
         let strides = dims(&args[3], "stride")?;
         if shape.len() != strides.len() {
-            return Err(bad(&format!("size {shape:?} and stride {strides:?} differ in length")));
+            return Err(bad(&format!(
+                "size {shape:?} and stride {strides:?} differ in length"
+            )));
         }
         let requires_grad = match (g, args.get(4)) {
             (Global::RebuildTensor, _) => false,

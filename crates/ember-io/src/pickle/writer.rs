@@ -131,7 +131,11 @@ impl Pickler {
         self.out.push(b'\n');
     }
 
-    fn tuple<T>(&mut self, items: impl ExactSizeIterator<Item = T>, mut f: impl FnMut(&mut Self, T)) {
+    fn tuple<T>(
+        &mut self,
+        items: impl ExactSizeIterator<Item = T>,
+        mut f: impl FnMut(&mut Self, T),
+    ) {
         let n = items.len();
         if n == 0 {
             self.out.push(b')');

@@ -40,7 +40,7 @@ const LEGACY_PROTOCOL_VERSION: i64 = 1001;
 /// let back = ember_io::torch::load(&path)?;
 /// assert_eq!(back.get("step").and_then(PtValue::as_int), Some(7));
 /// assert_eq!(back.get("w").and_then(PtValue::as_tensor).unwrap().to_vec::<f32>(), [1.0, 2.0]);
-/// # std::fs::remove_file(&path)?;
+/// # let _ = std::fs::remove_file(&path);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn load(path: impl AsRef<Path>) -> Result<PtValue> {
@@ -112,14 +112,23 @@ fn load_zip<R: Read + Seek>(path: &Path, reader: R, file_len: u64) -> Result<PtV
     let big_endian = match zip.index_for_name(&format!("{prefix}byteorder")) {
         None => false,
         Some(_) => {
-            let b = zipio::read_entry(path, &mut zip, &format!("{prefix}byteorder"), file_len, None)?;
+            let b = zipio::read_entry(
+                path,
+                &mut zip,
+                &format!("{prefix}byteorder"),
+                file_len,
+                None,
+            )?;
             match b.as_slice() {
                 b"little" => false,
                 b"big" => true,
                 other => {
                     return Err(corrupt(
                         path,
-                        format!("byteorder is {:?}, not little or big", String::from_utf8_lossy(other)),
+                        format!(
+                            "byteorder is {:?}, not little or big",
+                            String::from_utf8_lossy(other)
+                        ),
                     ));
                 }
             }
@@ -136,7 +145,13 @@ fn load_zip<R: Read + Seek>(path: &Path, reader: R, file_len: u64) -> Result<PtV
             Some(nbytes),
         )
     };
-    pickle::to_value(&un.value, path, big_endian, budget(data.len()), &mut read_storage)
+    pickle::to_value(
+        &un.value,
+        path,
+        big_endian,
+        budget(data.len()),
+        &mut read_storage,
+    )
 }
 
 fn load_legacy(path: &Path, data: &[u8]) -> Result<PtValue> {
@@ -165,7 +180,12 @@ fn load_legacy(path: &Path, data: &[u8]) -> Result<PtValue> {
             matches!(k, pickle::Obj::Str(s) if &**s == "little_endian")
                 && matches!(v, pickle::Obj::Bool(false))
         }),
-        _ => return Err(corrupt(path, "legacy format: the system-info pickle is not a dict")),
+        _ => {
+            return Err(corrupt(
+                path,
+                "legacy format: the system-info pickle is not a dict",
+            ));
+        }
     };
     let main = unpickle(path, data, sys_info.end)?;
     let keys_pickle = unpickle(path, data, main.end)?;
@@ -175,10 +195,18 @@ fn load_legacy(path: &Path, data: &[u8]) -> Result<PtValue> {
             .iter()
             .map(|k| match k {
                 pickle::Obj::Str(s) => Ok(s.to_string()),
-                _ => Err(corrupt(path, "legacy format: a storage key is not a string")),
+                _ => Err(corrupt(
+                    path,
+                    "legacy format: a storage key is not a string",
+                )),
             })
             .collect::<Result<_>>()?,
-        _ => return Err(corrupt(path, "legacy format: the storage key list is not a list")),
+        _ => {
+            return Err(corrupt(
+                path,
+                "legacy format: the storage key list is not a list",
+            ));
+        }
     };
     // Element sizes come from the storage types the pickle named.
     let mut elem_size: HashMap<&str, usize> = HashMap::new();
@@ -195,20 +223,26 @@ fn load_legacy(path: &Path, data: &[u8]) -> Result<PtValue> {
             ));
         };
         let Some(head) = data.get(pos..pos + 8) else {
-            return Err(corrupt(path, format!("legacy format: truncated before storage `{key}`")));
+            return Err(corrupt(
+                path,
+                format!("legacy format: truncated before storage `{key}`"),
+            ));
         };
         let numel = u64::from_le_bytes(head.try_into().expect("8 bytes"));
         pos += 8;
         let left = (data.len() - pos) as u64;
-        let nbytes = numel.checked_mul(size as u64).filter(|&n| n <= left).ok_or_else(|| {
-            corrupt(
-                path,
-                format!(
-                    "legacy format: storage `{key}` declares {numel} elements of {size} bytes \
+        let nbytes = numel
+            .checked_mul(size as u64)
+            .filter(|&n| n <= left)
+            .ok_or_else(|| {
+                corrupt(
+                    path,
+                    format!(
+                        "legacy format: storage `{key}` declares {numel} elements of {size} bytes \
                      but only {left} bytes are left"
-                ),
-            )
-        })? as usize;
+                    ),
+                )
+            })? as usize;
         ranges.insert(key.clone(), (pos, nbytes));
         pos += nbytes;
     }
@@ -217,15 +251,27 @@ fn load_legacy(path: &Path, data: &[u8]) -> Result<PtValue> {
             Some(&(at, n)) if n == nbytes => Ok(data[at..at + n].to_vec()),
             Some(&(_, n)) => Err(corrupt(
                 path,
-                format!("storage `{}` holds {n} bytes, but its tensors expect {nbytes}", st.key),
+                format!(
+                    "storage `{}` holds {n} bytes, but its tensors expect {nbytes}",
+                    st.key
+                ),
             )),
             None => Err(corrupt(
                 path,
-                format!("storage `{}` is used but missing from the storage list", st.key),
+                format!(
+                    "storage `{}` is used but missing from the storage list",
+                    st.key
+                ),
             )),
         }
     };
-    pickle::to_value(&main.value, path, big_endian, budget(data.len()), &mut read_storage)
+    pickle::to_value(
+        &main.value,
+        path,
+        big_endian,
+        budget(data.len()),
+        &mut read_storage,
+    )
 }
 
 /// Reads the state dict in a file: a PyTorch file (zip or legacy) or a safetensors file. In a
@@ -244,7 +290,7 @@ fn load_legacy(path: &Path, data: &[u8]) -> Result<PtValue> {
 /// ember_io::torch::save_state_dict(&fc.state_dict(), &path)?;
 /// let sd = ember_io::load_state_dict_file(&path)?;
 /// assert_eq!(sd.keys().collect::<Vec<_>>(), ["weight", "bias"]);
-/// # std::fs::remove_file(&path)?;
+/// # let _ = std::fs::remove_file(&path);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn load_state_dict_file(path: impl AsRef<Path>) -> Result<StateDict> {

@@ -33,7 +33,7 @@ const ALIGNMENT: u16 = 64;
 /// let path = std::env::temp_dir().join(format!("ember-io-doc-save-{}.pt", std::process::id()));
 /// ember_io::torch::save(&PtValue::List(vec![PtValue::Float(0.5), PtValue::None]), &path)?;
 /// assert_eq!(ember_io::torch::load(&path)?.as_list().map(|l| l.len()), Some(2));
-/// # std::fs::remove_file(&path)?;
+/// # let _ = std::fs::remove_file(&path);
 /// # Ok::<(), ember_io::Error>(())
 /// ```
 pub fn save(value: &PtValue, path: impl AsRef<Path>) -> Result<()> {
@@ -50,7 +50,7 @@ pub fn save(value: &PtValue, path: impl AsRef<Path>) -> Result<()> {
 /// let path = std::env::temp_dir().join(format!("ember-io-doc-savesd-{}.pt", std::process::id()));
 /// ember_io::torch::save_state_dict(&Linear::new(2, 2).state_dict(), &path)?;
 /// assert_eq!(ember_io::load_state_dict_file(&path)?.len(), 2);
-/// # std::fs::remove_file(&path)?;
+/// # let _ = std::fs::remove_file(&path);
 /// # Ok::<(), ember_io::Error>(())
 /// ```
 pub fn save_state_dict(state_dict: &StateDict, path: impl AsRef<Path>) -> Result<()> {
@@ -86,10 +86,18 @@ fn write_zip<W: Write + Seek>(value: &PtValue, w: W) -> std::io::Result<()> {
     };
     entry(&mut zip, "data.pkl", &pickled.bytes)?;
     entry(&mut zip, ".format_version", b"1")?;
-    entry(&mut zip, ".storage_alignment", ALIGNMENT.to_string().as_bytes())?;
+    entry(
+        &mut zip,
+        ".storage_alignment",
+        ALIGNMENT.to_string().as_bytes(),
+    )?;
     entry(&mut zip, "byteorder", b"little")?;
     for st in &pickled.storages {
-        entry(&mut zip, &format!("data/{}", st.key), &storage_to_le_bytes(&st.array))?;
+        entry(
+            &mut zip,
+            &format!("data/{}", st.key),
+            &storage_to_le_bytes(&st.array),
+        )?;
     }
     entry(&mut zip, "version", b"3\n")?;
     zip.finish()?;

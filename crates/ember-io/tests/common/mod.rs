@@ -44,7 +44,11 @@ pub fn dtype_name(d: DType) -> &'static str {
 /// Checks `t` against `{"dtype", "shape", "values"}` exactly (floats to the last bit of
 /// their own precision).
 pub fn check_tensor(name: &str, t: &Tensor, exp: &Value) {
-    assert_eq!(dtype_name(t.dtype()), exp["dtype"].as_str().unwrap(), "{name}: dtype");
+    assert_eq!(
+        dtype_name(t.dtype()),
+        exp["dtype"].as_str().unwrap(),
+        "{name}: dtype"
+    );
     let shape: Vec<usize> = exp["shape"]
         .as_array()
         .unwrap()
@@ -70,7 +74,10 @@ pub fn check_tensor(name: &str, t: &Tensor, exp: &Value) {
         DType::F64 => {
             for (g, e) in t.to_vec::<f64>().iter().zip(values) {
                 let e = e.as_f64().unwrap();
-                assert!(*g == e || (g - e).abs() <= 1e-15 * e.abs(), "{name}: {g} vs {e}");
+                assert!(
+                    *g == e || (g - e).abs() <= 1e-15 * e.abs(),
+                    "{name}: {g} vs {e}"
+                );
             }
         }
         _ => {
