@@ -584,7 +584,7 @@ impl Machine<'_> {
     }
 
     fn pairs(&self, items: Vec<Obj>, op: &str) -> Result<Vec<(Obj, Obj)>> {
-        if items.len() % 2 != 0 {
+        if !items.len().is_multiple_of(2) {
             return Err(self.err(format!("{op} with an odd number of items")));
         }
         let mut out = Vec::with_capacity(items.len() / 2);
