@@ -110,6 +110,12 @@ torch.save(dtypes, path("dtypes_zip.pt"))
 torch.save(dtypes, path("dtypes_legacy.pt"), _use_new_zipfile_serialization=False)
 EXPECTED["dtypes"] = describe_dict(dtypes)
 
+# --- parameters saved directly (torch._utils._rebuild_parameter) ----------------------------------
+torch.save(
+    {"p": nn.Parameter(torch.arange(3.0)), "frozen": nn.Parameter(torch.ones(2), requires_grad=False)},
+    path("parameters.pt"),
+)
+
 # --- a Lightning-style checkpoint: nested dicts, lists, numbers, strings, None -------------------
 torch.manual_seed(1)
 lin = nn.Linear(3, 2)

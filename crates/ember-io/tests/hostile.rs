@@ -240,3 +240,44 @@ fn shared_reference_bombs_and_cycles() {
         );
     }
 }
+
+#[test]
+fn untyped_storage_with_rebuild_tensor_v3() {
+    // The newer form: an untyped (byte) storage whose dtype comes from the rebuild call.
+    // _rebuild_tensor_v3(('storage', torch.UntypedStorage, '0', 'cuda:1', 16), 1, (3,), (1,),
+    //                    False, OrderedDict(), torch.float32)
+    let p = b"\x80\x02ctorch._utils\n_rebuild_tensor_v3\n((X\x07\x00\x00\x00storagectorch\nUntypedStorage\nX\x01\x00\x00\x000X\x06\x00\x00\x00cuda:1K\x10tQK\x01K\x03\x85K\x01\x85\x89ccollections\nOrderedDict\n)Rctorch\nfloat32\ntR.";
+    let bytes: Vec<u8> = [1.0f32, 2.0, 3.0, 4.0]
+        .iter()
+        .flat_map(|x| x.to_le_bytes())
+        .collect();
+    let v = ember_io::torch::load_from_bytes(&torch_zip(p, &[("0", bytes.clone())])).unwrap();
+    let t = v.as_tensor().unwrap();
+    assert_eq!(t.dtype(), ember_tensor::DType::F32);
+    assert_eq!(t.to_vec::<f32>(), [2.0, 3.0, 4.0]);
+    // With _rebuild_tensor_v2 an untyped storage is bytes.
+    let p2 = b"\x80\x02ctorch._utils\n_rebuild_tensor_v2\n((X\x07\x00\x00\x00storagectorch\nUntypedStorage\nX\x01\x00\x00\x000X\x03\x00\x00\x00cpuK\x10tQK\x00K\x10\x85K\x01\x85\x89ccollections\nOrderedDict\n)RtR.";
+    let v = ember_io::torch::load_from_bytes(&torch_zip(p2, &[("0", bytes)])).unwrap();
+    assert_eq!(v.as_tensor().unwrap().dtype(), ember_tensor::DType::U8);
+    assert_eq!(v.as_tensor().unwrap().numel(), 16);
+}
+
+#[test]
+fn legacy_storage_views() {
+    // Pre-1.0 files could name a view of a storage: ('storage', type, root, loc, root_numel,
+    // (view_key, offset, size)). The tensor's offset counts from the view's start.
+    let p = b"\x80\x02ctorch._utils\n_rebuild_tensor_v2\n((X\x07\x00\x00\x00storagectorch\nLongStorage\nX\x01\x00\x00\x00rX\x03\x00\x00\x00cpuK\x05(X\x01\x00\x00\x00vK\x02K\x03ttQK\x01K\x02\x85K\x01\x85\x89ccollections\nOrderedDict\n)RtR.";
+    let mut tail = b"\x80\x02]q\x00X\x01\x00\x00\x00ra.".to_vec();
+    tail.extend_from_slice(&5u64.to_le_bytes());
+    for i in 0..5i64 {
+        tail.extend_from_slice(&(i * 10).to_le_bytes());
+    }
+    let v = ember_io::torch::load_from_bytes(&legacy(p, &tail)).unwrap();
+    assert_eq!(v.as_tensor().unwrap().to_vec::<i64>(), [30, 40]);
+    // A view running past its root storage is refused.
+    let at = p.windows(5).position(|w| w == b"K\x02K\x03t").unwrap();
+    let mut bad = p.to_vec();
+    bad[at + 1] = 4;
+    let m = msg(ember_io::torch::load_from_bytes(&legacy(&bad, &tail)));
+    assert!(m.contains("storage view reaches outside"), "{m}");
+}

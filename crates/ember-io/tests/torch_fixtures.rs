@@ -272,3 +272,13 @@ fn no_state_dict_lists_the_keys() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn parameters_keep_requires_grad() {
+    let v = ember_io::torch::load(fixture("parameters.pt")).unwrap();
+    let p = v.get("p").and_then(PtValue::as_tensor).unwrap();
+    assert!(p.requires_grad());
+    assert_eq!(p.to_vec::<f32>(), [0.0, 1.0, 2.0]);
+    let frozen = v.get("frozen").and_then(PtValue::as_tensor).unwrap();
+    assert!(!frozen.requires_grad());
+}
