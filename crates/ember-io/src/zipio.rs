@@ -55,7 +55,9 @@ pub(crate) fn read_entry<R: Read + Seek>(
             ),
         ));
     }
-    let mut buf = Vec::with_capacity(size as usize);
+    // Reserve only what the compressed bytes are known to hold: a lying size then costs
+    // nothing until the data really arrives.
+    let mut buf = Vec::with_capacity(size.min(entry.compressed_size()).min(file_len) as usize);
     // One byte more than declared: reading to the entry's end is what makes the zip reader
     // check the CRC, and a longer entry shows up as a size mismatch.
     (&mut entry)
