@@ -1,6 +1,6 @@
-//! PyTorch files (`.pt`, `.pth`, `.ckpt`): [`load`] and [`save`] a [`PtValue`] tree,
-//! [`load_state_dict_file`](crate::load_state_dict_file) and
-//! [`save_state_dict`] for the common case.
+//! PyTorch files (`.pt`, `.pth`, `.ckpt`): [`load`] and [`save`] a
+//! [`PtValue`](crate::PtValue) tree, [`load_state_dict_file`] and [`save_state_dict`] for the
+//! common case.
 //!
 //! Both of `torch.save`'s formats load: the zip format (PyTorch ≥ 1.6: `<name>/data.pkl`, a
 //! pickle whose tensors point at `<name>/data/<key>` storages) and the legacy one (a magic
