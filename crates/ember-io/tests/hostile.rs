@@ -42,7 +42,15 @@ fn msg(r: Result<impl std::fmt::Debug, Error>) -> String {
 /// `_rebuild_tensor_v2(('storage', FloatStorage, '0', 'cpu', numel), offset, size, stride,
 /// False, OrderedDict())` as a pickle.
 fn tensor_pickle(numel: u32, offset: u8, size: &[u32], stride: &[u32]) -> Vec<u8> {
-    let mut p = b"\x80\x02ctorch._utils\n_rebuild_tensor_v2\n((X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x000X\x03\x00\x00\x00cpuJ".to_vec();
+    let mut p = b"\x80\x02".to_vec();
+    p.extend_from_slice(&tensor_body(numel, offset, size, stride));
+    p.push(b'.');
+    p
+}
+
+/// The opcodes that push one such tensor.
+fn tensor_body(numel: u32, offset: u8, size: &[u32], stride: &[u32]) -> Vec<u8> {
+    let mut p = b"ctorch._utils\n_rebuild_tensor_v2\n((X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x000X\x03\x00\x00\x00cpuJ".to_vec();
     p.extend_from_slice(&numel.to_le_bytes());
     p.extend_from_slice(b"tQK");
     p.push(offset);
@@ -54,7 +62,7 @@ fn tensor_pickle(numel: u32, offset: u8, size: &[u32], stride: &[u32]) -> Vec<u8
         }
         p.push(b't');
     }
-    p.extend_from_slice(b"\x89ccollections\nOrderedDict\n)RtR.");
+    p.extend_from_slice(b"\x89ccollections\nOrderedDict\n)RtR");
     p
 }
 
@@ -205,6 +213,20 @@ fn wrong_storage_sizes_and_layouts() {
     let p = tensor_pickle(12, 0, &[3, 4], &[4, 1]);
     let m = msg(ember_io::torch::load_from_bytes(&torch_zip(&p, &[])));
     assert!(m.contains("no entry `archive/data/0`"), "{m}");
+    // Two persistent ids name storage 0 with different sizes: the second tensor is checked
+    // against the storage as read, not as declared.
+    let mut two = b"\x80\x02](".to_vec();
+    two.extend_from_slice(&tensor_body(12, 0, &[12], &[1]));
+    two.extend_from_slice(&tensor_body(1000, 0, &[1000], &[1]));
+    two.extend_from_slice(b"e.");
+    let m = msg(ember_io::torch::load_from_bytes(&torch_zip(
+        &two,
+        &[("0", vec![0; 48])],
+    )));
+    assert!(
+        m.contains("reaches element 999") && m.contains("holds 12"),
+        "{m}"
+    );
     // And the well-formed one loads.
     let v = ember_io::torch::load_from_bytes(&torch_zip(&p, &[("0", vec![0; 48])])).unwrap();
     assert_eq!(v.as_tensor().unwrap().shape(), &[3, 4]);

@@ -161,9 +161,23 @@ impl Converter<'_> {
             }
             _ => (st.numel / size, st.numel),
         };
+        let key = (st.key.clone(), spec.dtype);
+        let base = match self.storages.get(&key) {
+            Some(a) => a.clone(),
+            None => {
+                let bytes = (self.read_storage)(st, nbytes)?;
+                let usable = elements * size;
+                let a = array_from_bytes(spec.dtype, &bytes[..usable], self.big_endian);
+                self.storages.insert(key, a.clone());
+                a
+            }
+        };
+        // Bounds against the storage as read (another persistent id may have named the same
+        // key with another size).
+        let len = base.storage().len();
         let (base_offset, limit) = match st.view {
-            Some((o, n)) => (o, o + n),
-            None => (0, elements),
+            Some((o, n)) => (o, (o + n).min(len)),
+            None => (0, len),
         };
         let offset = base_offset.checked_add(spec.offset);
         let span = offset.and_then(|o| checked_span(&spec.shape, &spec.strides, o));
@@ -191,17 +205,6 @@ impl Converter<'_> {
                 ),
             ));
         }
-        let key = (st.key.clone(), spec.dtype);
-        let base = match self.storages.get(&key) {
-            Some(a) => a.clone(),
-            None => {
-                let bytes = (self.read_storage)(st, nbytes)?;
-                let usable = elements * size;
-                let a = array_from_bytes(spec.dtype, &bytes[..usable], self.big_endian);
-                self.storages.insert(key, a.clone());
-                a
-            }
-        };
         let array = if numel == 0 {
             Array::zeros(&spec.shape, spec.dtype)
         } else {
