@@ -21,7 +21,8 @@ const ALIGNMENT: u16 = 64;
 /// Writes `value` in PyTorch's zip format (pickle protocol 2, `archive/data.pkl`,
 /// `archive/data/<key>` storages aligned to 64 bytes, `byteorder` little, `version` 3),
 /// atomically. Tensors that share a storage are written as views of one storage, which is
-/// stored once. Dicts whose values are all tensors are written as `OrderedDict`, like a
+/// stored once and whole (as PyTorch does: saving a small slice of a big tensor writes the
+/// big storage; save `t.contiguous()` or a clone to avoid that). Dicts whose values are all tensors are written as `OrderedDict`, like a
 /// PyTorch state dict.
 ///
 /// # Errors
