@@ -22,7 +22,8 @@ const ALIGNMENT: u16 = 64;
 /// `archive/data/<key>` storages aligned to 64 bytes, `byteorder` little, `version` 3),
 /// atomically. Tensors that share a storage are written as views of one storage, which is
 /// stored once and whole (as PyTorch does: saving a small slice of a big tensor writes the
-/// big storage; save a copy, `Tensor::from_array(t.data().clone_array())`, to avoid that). Dicts whose values are all tensors are written as `OrderedDict`, like a
+/// big storage; save a copy, `Tensor::from_array(t.data().clone_array())`, to avoid that).
+/// Dicts whose values are all tensors are written as `OrderedDict`, like a
 /// PyTorch state dict.
 ///
 /// # Errors
