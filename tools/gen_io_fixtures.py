@@ -74,6 +74,9 @@ EXPECTED["cnn"] = {
     "output": describe(y),
 }
 
+# A whole pickled module (not a state dict): loading must refuse it, naming the class.
+torch.save(nn.Sequential(nn.Linear(2, 1)), path("whole_module.pt"))
+
 # DataParallel-style keys ("module." prefix), for load_into's key mapping.
 torch.save(
     collections.OrderedDict(("module." + k, v) for k, v in sd.items()),

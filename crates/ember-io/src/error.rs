@@ -47,7 +47,8 @@ pub enum Error {
     #[error(
         "{}: the pickle refers to the global `{module}.{name}`, which is not allowed: only \
          tensors, storages, dtypes, OrderedDict and plain containers are loaded (nothing in a \
-         file is ever executed)",
+         file is ever executed; a whole pickled model cannot be read: save \
+         `model.state_dict()` in PyTorch instead)",
         path.display()
     )]
     ForbiddenGlobal {

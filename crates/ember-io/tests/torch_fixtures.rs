@@ -282,3 +282,17 @@ fn parameters_keep_requires_grad() {
     let frozen = v.get("frozen").and_then(PtValue::as_tensor).unwrap();
     assert!(!frozen.requires_grad());
 }
+
+#[test]
+fn a_whole_pickled_module_is_refused_by_name() {
+    let err = ember_io::torch::load(fixture("whole_module.pt")).unwrap_err();
+    let m = err.to_string();
+    assert!(
+        matches!(err, ember_io::Error::ForbiddenGlobal { .. }),
+        "{m}"
+    );
+    assert!(
+        m.contains("torch.nn.modules.container.Sequential") && m.contains("state_dict()"),
+        "{m}"
+    );
+}
