@@ -74,6 +74,16 @@ pub(crate) fn checked_numel(shape: &[usize]) -> Option<usize> {
     shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d))
 }
 
+/// True when the contiguous strides of `shape` fit in `usize` (the product of its dims,
+/// counting 0 as 1, does not overflow): an empty shape like `[0, 2^40, 2^40]` has no elements
+/// but its strides would overflow.
+pub(crate) fn strides_fit(shape: &[usize]) -> bool {
+    shape
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d.max(1)))
+        .is_some_and(|n| n <= isize::MAX as usize)
+}
+
 /// The number of storage elements a layout reaches (1 + the largest offset), 0 for an empty
 /// shape, or `None` on overflow.
 pub(crate) fn checked_span(shape: &[usize], strides: &[usize], offset: usize) -> Option<usize> {
@@ -87,7 +97,8 @@ pub(crate) fn checked_span(shape: &[usize], strides: &[usize], offset: usize) ->
     last.checked_add(1)
 }
 
-/// `a` (1-d, exactly `shape`'s element count) viewed with `shape`, row-major.
+/// `a` (1-d, exactly `shape`'s element count) viewed with `shape`, row-major. The caller
+/// checked [`strides_fit`].
 pub(crate) fn shaped(a: Array, shape: &[usize]) -> Array {
     let mut strides = vec![0usize; shape.len()];
     let mut acc = 1usize;

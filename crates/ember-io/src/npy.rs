@@ -16,7 +16,7 @@ use ember_autograd::Tensor;
 use ember_tensor::DType;
 
 use crate::atomic::write_bytes_atomic;
-use crate::bytes::{array_from_bytes, array_to_le_bytes, checked_numel, shaped};
+use crate::bytes::{array_from_bytes, array_to_le_bytes, checked_numel, shaped, strides_fit};
 use crate::error::{Result, corrupt, io, memory_path, unsupported};
 
 const MAGIC: &[u8; 6] = b"\x93NUMPY";
@@ -191,6 +191,7 @@ pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<Tensor> {
     })?;
     let data = &bytes[start + len..];
     let numel = checked_numel(&h.shape)
+        .filter(|_| strides_fit(&h.shape))
         .ok_or_else(|| corrupt(path, format!(".npy: shape {:?} overflows", h.shape)))?;
     let nbytes = numel.checked_mul(dtype.size_in_bytes());
     if nbytes != Some(data.len()) {

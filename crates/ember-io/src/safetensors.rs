@@ -15,7 +15,7 @@ use memmap2::Mmap;
 use safetensors::tensor::{Dtype, SafeTensors, View};
 
 use crate::atomic::write_bytes_atomic;
-use crate::bytes::{array_from_bytes, array_to_le_bytes, shaped};
+use crate::bytes::{array_from_bytes, array_to_le_bytes, shaped, strides_fit};
 use crate::error::{Error, Result, corrupt, io, memory_path, unsupported};
 
 /// Name, dtype and shape of one tensor of a [`SafetensorsFile`].
@@ -189,6 +189,12 @@ impl SafetensorsFile {
                 format!("no tensor `{name}` in the file; it has {names:?}"),
             ));
         };
+        if !strides_fit(&info.shape) {
+            return Err(corrupt(
+                &self.path,
+                format!("tensor `{name}`: shape {:?} overflows", info.shape),
+            ));
+        }
         // The header was validated: offsets lie inside the file and match the shape.
         let data = &self.bytes.as_slice()[self.data_start + start..self.data_start + end];
         let a = shaped(array_from_bytes(info.dtype, data, false), &info.shape);

@@ -173,6 +173,29 @@ fn huge_declared_lengths_are_refused_before_allocating() {
     npy.extend_from_slice(header.as_bytes());
     let m = msg(ember_io::npy::read_npy_from_bytes(&npy));
     assert!(m.contains("needs"), "{m}");
+    // Empty shapes whose strides would overflow (found by cargo fuzz).
+    let mut npy = b"\x93NUMPY\x01\x00".to_vec();
+    let header =
+        "{'descr': '|b1', 'fortran_order': True, 'shape': (0, 4294967296, 4294967296), }\n";
+    npy.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    npy.extend_from_slice(header.as_bytes());
+    assert!(msg(ember_io::npy::read_npy_from_bytes(&npy)).contains("overflows"));
+    let p = tensor_pickle(
+        0,
+        0,
+        &[0, 0x7fff_ffff, 0x7fff_ffff, 0x7fff_ffff],
+        &[1, 1, 1, 1],
+    );
+    let m = msg(ember_io::torch::load_from_bytes(&torch_zip(
+        &p,
+        &[("0", vec![])],
+    )));
+    assert!(m.contains("overflows"), "{m}");
+    let header = r#"{"t":{"dtype":"F32","shape":[0,4294967296,4294967296],"data_offsets":[0,0]}}"#;
+    let mut st = (header.len() as u64).to_le_bytes().to_vec();
+    st.extend_from_slice(header.as_bytes());
+    let f = ember_io::SafetensorsFile::from_bytes(st).unwrap();
+    assert!(msg(f.tensor("t")).contains("overflows"));
     // safetensors: a header length of 2^40.
     let mut st = (1u64 << 40).to_le_bytes().to_vec();
     st.extend_from_slice(b"{}");

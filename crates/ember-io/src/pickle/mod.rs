@@ -27,7 +27,7 @@ pub use value::PtValue;
 
 pub(crate) use reader::{Obj, StorageRef, unpickle};
 
-use crate::bytes::{array_from_bytes, checked_numel, checked_span};
+use crate::bytes::{array_from_bytes, checked_numel, checked_span, strides_fit};
 use crate::error::{Result, corrupt};
 
 /// Deepest nesting of containers accepted (the conversion recurses once per level).
@@ -183,6 +183,7 @@ impl Converter<'_> {
         let offset = base_offset.checked_add(spec.offset);
         let span = offset.and_then(|o| checked_span(&spec.shape, &spec.strides, o));
         let numel = checked_numel(&spec.shape);
+        let numel = numel.filter(|_| strides_fit(&spec.shape));
         let (Some(offset), Some(span), Some(numel)) = (offset, span, numel) else {
             return Err(corrupt(
                 self.path,
