@@ -39,7 +39,9 @@ pub use ops::operand::{IntoOperand, Operand, result_type};
 pub use ops::pad::PadMode;
 pub use ops::scatter::ScatterReduce;
 pub use ops::slice::{Ellipsis, IndexArg, IndexItem, IntoIndexItem, NewAxis, Slice, s};
-pub use random::{Generator, manual_seed, with_default_generator};
+pub use random::{
+    Generator, GeneratorState, get_rng_state, manual_seed, set_rng_state, with_default_generator,
+};
 pub use storage::Storage;
 pub use threads::{get_num_threads, set_num_threads};
 

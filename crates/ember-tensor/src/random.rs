@@ -82,6 +82,35 @@ impl Generator {
         self.seed
     }
 
+    /// A snapshot of where this generator is in its stream (`Generator.get_state`): a
+    /// generator given it with [`set_state`](Generator::set_state) draws the same numbers from
+    /// then on. It is what a training checkpoint saves so that dropout and shuffling resume
+    /// exactly.
+    ///
+    /// ```
+    /// use ember_tensor::{Array, DType, Generator};
+    /// let mut g = Generator::new(5);
+    /// Array::rand_with(&[3], DType::F32, &mut g);
+    /// let state = g.get_state();
+    /// let a = Array::rand_with(&[4], DType::F32, &mut g);
+    /// let mut h = Generator::new(0);
+    /// h.set_state(&state);
+    /// assert_eq!(Array::rand_with(&[4], DType::F32, &mut h).to_vec::<f32>(), a.to_vec::<f32>());
+    /// ```
+    pub fn get_state(&self) -> GeneratorState {
+        GeneratorState {
+            seed: self.seed,
+            word_pos: self.rng.get_word_pos(),
+        }
+    }
+
+    /// Moves this generator to `state` (`Generator.set_state`), taken from
+    /// [`get_state`](Generator::get_state) of any generator.
+    pub fn set_state(&mut self, state: &GeneratorState) {
+        *self = Generator::new(state.seed);
+        self.rng.set_word_pos(state.word_pos);
+    }
+
     /// Fills `out`, where drawing `len` elements consumes exactly `words(len)` 32-bit words of
     /// the stream and `words(b * BLOCK)` is where block `b` starts. `draw` fills one block
     /// from a generator positioned at its start. Large fills run blocks on rayon's threads.
@@ -148,6 +177,66 @@ pub fn with_default_generator<R>(f: impl FnOnce(&mut Generator) -> R) -> R {
 /// ```
 pub fn manual_seed(seed: u64) {
     with_default_generator(|g| g.manual_seed(seed));
+}
+
+/// The state of a [`Generator`]: its seed and its position in the ChaCha8 stream. Two
+/// numbers fix it completely (the stream is a pure function of the seed), so it is small and
+/// can be stored anywhere; [`to_bytes`](GeneratorState::to_bytes) gives the 24-byte form that
+/// plays the role of `torch.get_rng_state()`'s byte tensor.
+///
+/// ```
+/// let s = ember_tensor::GeneratorState { seed: 1, word_pos: 40 };
+/// assert_eq!(ember_tensor::GeneratorState::from_bytes(&s.to_bytes()), s);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct GeneratorState {
+    /// The seed the stream was started from.
+    pub seed: u64,
+    /// How many 32-bit words of the stream have been drawn.
+    pub word_pos: u128,
+}
+
+impl GeneratorState {
+    /// Size of [`to_bytes`](GeneratorState::to_bytes)' result.
+    pub const BYTES: usize = 24;
+
+    /// Little-endian seed (8 bytes) then word position (16 bytes).
+    pub fn to_bytes(&self) -> [u8; GeneratorState::BYTES] {
+        let mut out = [0u8; GeneratorState::BYTES];
+        out[..8].copy_from_slice(&self.seed.to_le_bytes());
+        out[8..].copy_from_slice(&self.word_pos.to_le_bytes());
+        out
+    }
+
+    /// The inverse of [`to_bytes`](GeneratorState::to_bytes).
+    pub fn from_bytes(bytes: &[u8; GeneratorState::BYTES]) -> GeneratorState {
+        let mut seed = [0u8; 8];
+        let mut pos = [0u8; 16];
+        seed.copy_from_slice(&bytes[..8]);
+        pos.copy_from_slice(&bytes[8..]);
+        GeneratorState {
+            seed: u64::from_le_bytes(seed),
+            word_pos: u128::from_le_bytes(pos),
+        }
+    }
+}
+
+/// The state of the process-wide default generator (`torch.get_rng_state`).
+///
+/// ```
+/// use ember_tensor::{Array, DType};
+/// let saved = ember_tensor::get_rng_state();
+/// let a = Array::randn(&[3], DType::F64);
+/// ember_tensor::set_rng_state(&saved);
+/// assert_eq!(Array::randn(&[3], DType::F64).to_vec::<f64>(), a.to_vec::<f64>());
+/// ```
+pub fn get_rng_state() -> GeneratorState {
+    with_default_generator(|g| g.get_state())
+}
+
+/// Moves the process-wide default generator to `state` (`torch.set_rng_state`).
+pub fn set_rng_state(state: &GeneratorState) {
+    with_default_generator(|g| g.set_state(state));
 }
 
 /// A uniform f64 in [0, 1) from 53 random bits (two words).
