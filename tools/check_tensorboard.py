@@ -95,13 +95,27 @@ def torch_histogram(values):
     return summary.histogram("h", np.asarray(values), bins).value[0].histo
 
 
+def lcg_values(n):
+    """The demo's lcg_values: the same integer LCG and the same IEEE operations."""
+    scales = [1e-6, 1e-3, 1.0, 1e3, 1e25]
+    x, out = 42, []
+    for i in range(n):
+        x = (x * 6364136223846793005 + 1442695040888963407) % (1 << 64)
+        u = (x >> 11) * (1.0 / (1 << 53))
+        out.append((u - 0.5) * scales[i % len(scales)])
+    return np.array(out, dtype=np.float64)
+
+
 def check_histograms(acc):
     tags = acc.Tags()["histograms"]
-    check(set(tags) == {"hist/mixed", "hist/wide", "hist/ones"}, f"histogram tags {tags}")
-    mixed = np.array([i * 0.37 - 5.0 for i in range(100)] + [0.0, 1e-13], dtype=np.float32)
+    check(set(tags) == {"hist/mixed", "hist/wide", "hist/lcg", "hist/ones"}, f"histogram tags {tags}")
+    # f32 arithmetic, as the demo computes them: i as f32 * 0.37 - 5.0
+    mixed = np.arange(100, dtype=np.float32) * np.float32(0.37) - np.float32(5.0)
+    mixed = np.concatenate([mixed, np.array([0.0, 1e-13], dtype=np.float32)])
     wide = np.array([s * 10.0**k for k in range(-14, 22) for s in (1.0, -1.0)], dtype=np.float64)
     ones = np.ones((3, 4), dtype=np.float32)
-    for tag, values, steps in [("hist/mixed", mixed, [0]), ("hist/wide", wide, [1]), ("hist/ones", ones, [0, 1, 2])]:
+    cases = [("hist/mixed", mixed, [0]), ("hist/wide", wide, [1]), ("hist/lcg", lcg_values(10_000), [0]), ("hist/ones", ones, [0, 1, 2])]
+    for tag, values, steps in cases:
         events = acc.Histograms(tag)
         check([e.step for e in events] == steps, f"{tag} steps")
         want = torch_histogram(values)

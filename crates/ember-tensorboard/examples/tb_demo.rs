@@ -39,6 +39,9 @@ fn main() -> Result<(), TbError> {
         .flat_map(|k| [10f64.powi(k), -(10f64.powi(k))])
         .collect();
     writer.add_histogram("hist/wide", &wide[..], 1)?;
+    // lcg: 10 000 pseudo-random values over many magnitudes, from integer arithmetic and
+    // IEEE multiplications only, so that Python rebuilds them bit for bit.
+    writer.add_histogram("hist/lcg", &lcg_values(10_000)[..], 0)?;
     // ones: a 3x4 tensor of ones at steps 0..3.
     for step in 0..3 {
         writer.add_histogram("hist/ones", &Tensor::ones(&[3, 4], DType::F32), step)?;
@@ -85,4 +88,20 @@ fn main() -> Result<(), TbError> {
     writer.close()?;
     println!("wrote {}", writer.file_path().display());
     Ok(())
+}
+
+/// `n` values `(u - 0.5) * scale`: `u` uniform in [0, 1) from a 64-bit LCG (Knuth's MMIX
+/// constants), `scale` cycling through 1e-6, 1e-3, 1, 1e3 and 1e25.
+fn lcg_values(n: usize) -> Vec<f64> {
+    let scales = [1e-6, 1e-3, 1.0, 1e3, 1e25];
+    let mut x: u64 = 42;
+    (0..n)
+        .map(|i| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let u = (x >> 11) as f64 * (1.0 / (1u64 << 53) as f64);
+            (u - 0.5) * scales[i % scales.len()]
+        })
+        .collect()
 }
