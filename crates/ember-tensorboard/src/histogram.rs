@@ -191,6 +191,38 @@ mod tests {
     }
 
     #[test]
+    fn matches_pytorch_for_a_mixed_set() {
+        // Printed by torch.utils.tensorboard.summary.histogram(..., SummaryWriter's bins).
+        let h = HistogramProto::from_values(&[-5.0, -0.37, 0.0, 1e-13, 0.5, 0.5, 31.63]).unwrap();
+        assert_eq!((h.min, h.max, h.num), (-5.0, 31.63, 7.0));
+        assert_eq!(
+            (h.sum, h.sum_squares),
+            (27.260000000000097, 1026.0937999999999)
+        );
+        assert_eq!(h.bucket.len(), 637);
+        assert_eq!((h.bucket_limit[0], h.bucket[0]), (-5.099814079160488, 0.0));
+        assert_eq!(h.bucket_limit[636], 34.30899895912222);
+        assert_eq!(
+            (edge(h.bucket_limit[0]), edge(h.bucket_limit[636])),
+            (466, 1102)
+        );
+        let non_empty: Vec<(usize, f64, f64)> = (0..h.bucket.len())
+            .filter(|&i| h.bucket[i] > 0.0)
+            .map(|i| (i, h.bucket_limit[i], h.bucket[i]))
+            .collect();
+        assert_eq!(
+            non_empty,
+            vec![
+                (1, -4.636194617418625, 1.0),
+                (28, -0.35363819004775493, 1.0),
+                (309, 1e-12, 2.0),
+                (592, 0.5177616740489182, 2.0),
+                (636, 34.30899895912222, 1.0),
+            ]
+        );
+    }
+
+    #[test]
     fn nothing_to_bin_is_an_error() {
         assert!(matches!(
             HistogramProto::from_values(&[]),

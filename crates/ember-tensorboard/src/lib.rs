@@ -35,9 +35,8 @@
 //! # Ok::<(), ember_tensorboard::TbError>(())
 //! ```
 //!
-//! The file format: TFRecord framing ([`masked_crc32c`]) around `Event` protocol buffers,
-//! encoded by the small hand-written codec of [`proto`](crate::Event) (see `src/proto.rs` for
-//! why not `prost`). Not written: graphs (`add_graph` needs a TorchScript-like trace of the
+//! The file format: TFRecord framing ([`masked_crc32c`]) around [`Event`] protocol buffers,
+//! encoded by a small hand-written codec (`src/proto.rs` says why not `prost`). Not written: graphs (`add_graph` needs a TorchScript-like trace of the
 //! model, which Ember does not record), audio, video, embeddings, PR curves.
 
 #![doc(test(attr(deny(warnings))))]
