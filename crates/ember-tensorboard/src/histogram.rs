@@ -11,6 +11,8 @@
 
 use std::sync::OnceLock;
 
+use ember_autograd::{DType, Tensor};
+
 use crate::TbError;
 use crate::proto::HistogramProto;
 
@@ -108,6 +110,62 @@ impl HistogramProto {
             bucket_limit,
             bucket,
         })
+    }
+}
+
+/// Types whose values `add_histogram` accepts: a [`Tensor`] of any dtype, or a slice or
+/// `Vec` of `f64` or `f32`.
+///
+/// ```
+/// use ember_tensorboard::HistogramValues;
+/// assert_eq!([1.0f32, 2.0].histogram_values(), vec![1.0, 2.0]);
+/// assert_eq!(ember_autograd::Tensor::from([3i64]).histogram_values(), vec![3.0]);
+/// ```
+pub trait HistogramValues {
+    /// The values, as f64 (the precision PyTorch bins in).
+    fn histogram_values(&self) -> Vec<f64>;
+}
+
+impl HistogramValues for Tensor {
+    fn histogram_values(&self) -> Vec<f64> {
+        // Through the level-1 array: reading a parameter records no graph.
+        self.data().to_dtype(DType::F64).to_vec::<f64>()
+    }
+}
+
+impl HistogramValues for [f64] {
+    fn histogram_values(&self) -> Vec<f64> {
+        self.to_vec()
+    }
+}
+
+impl HistogramValues for [f32] {
+    fn histogram_values(&self) -> Vec<f64> {
+        self.iter().map(|&v| v as f64).collect()
+    }
+}
+
+impl<const N: usize> HistogramValues for [f32; N] {
+    fn histogram_values(&self) -> Vec<f64> {
+        self[..].histogram_values()
+    }
+}
+
+impl<const N: usize> HistogramValues for [f64; N] {
+    fn histogram_values(&self) -> Vec<f64> {
+        self.to_vec()
+    }
+}
+
+impl HistogramValues for Vec<f64> {
+    fn histogram_values(&self) -> Vec<f64> {
+        self.clone()
+    }
+}
+
+impl HistogramValues for Vec<f32> {
+    fn histogram_values(&self) -> Vec<f64> {
+        self[..].histogram_values()
     }
 }
 

@@ -6,7 +6,8 @@
 //! Field numbers are those of `tensorboard/plugins/hparams/{api,plugin_data}.proto` and
 //! `google/protobuf/struct.proto`.
 
-use crate::proto::{Enc, PluginData, Summary, SummaryMetadata, Value, ValueKind};
+use crate::proto::{PluginData, Summary, SummaryMetadata, Value, ValueKind};
+use crate::wire::Enc;
 
 /// The plugin's name in `SummaryMetadata.PluginData`.
 pub(crate) const PLUGIN_NAME: &str = "hparams";
@@ -140,7 +141,7 @@ pub(crate) fn hparams_summaries(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proto::{Dec, Wire};
+    use crate::wire::{Dec, Wire};
 
     /// The fields of a message as (number, payload) pairs.
     fn fields(buf: &[u8]) -> Vec<(u32, Wire<'_>)> {

@@ -49,10 +49,11 @@ mod image;
 mod proto;
 mod reader;
 mod record;
+mod wire;
 mod writer;
 
 pub use error::TbError;
-pub use histogram::default_bins;
+pub use histogram::{HistogramValues, default_bins};
 pub use hparams::HParamValue;
 pub use image::DataFormat;
 pub use proto::{
@@ -61,4 +62,4 @@ pub use proto::{
 };
 pub use reader::{EventReader, event_files, read_events};
 pub use record::masked_crc32c;
-pub use writer::{HistogramValues, SummaryWriter, SummaryWriterOptions};
+pub use writer::{SummaryWriter, SummaryWriterOptions};
