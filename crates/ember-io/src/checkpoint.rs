@@ -84,6 +84,37 @@ impl Checkpoint {
         }
     }
 
+    /// Adds an optimizer's state (`optimizer.state_dict()`).
+    ///
+    /// ```
+    /// use ember_io::Checkpoint;
+    /// use ember_nn::{Linear, ModuleExt};
+    /// use ember_optim::{Optimizer, Sgd, SgdOptions};
+    /// let model = Linear::new(2, 1);
+    /// let opt = Sgd::new(model.parameters(), SgdOptions { lr: 0.1, ..Default::default() });
+    /// let ck = Checkpoint::new(model.state_dict(), 3)
+    ///     .with_optimizer(opt.state_dict())
+    ///     .with_extra("best_accuracy", 0.97);
+    /// assert!(ck.optimizer.is_some());
+    /// assert_eq!(ck.extras[0].0, "best_accuracy");
+    /// ```
+    pub fn with_optimizer(mut self, state: ember_optim::StateDict) -> Checkpoint {
+        self.optimizer = Some(state);
+        self
+    }
+
+    /// Adds a learning-rate scheduler's state (`scheduler.state_dict()`).
+    pub fn with_scheduler(mut self, state: SchedulerState) -> Checkpoint {
+        self.scheduler = Some(state);
+        self
+    }
+
+    /// Adds a value of the user's own under `name` (kept in the file's `extras` dict).
+    pub fn with_extra(mut self, name: impl Into<String>, value: impl Into<PtValue>) -> Checkpoint {
+        self.extras.push((name.into(), value.into()));
+        self
+    }
+
     /// Records the state of the default random-number generator now
     /// ([`ember_tensor::get_rng_state`]).
     pub fn with_rng_state(mut self) -> Checkpoint {

@@ -67,6 +67,36 @@ pub mod data {
     pub use ember_data::*;
 }
 
+/// Files in and out: PyTorch `.pt`/`.pth` (load and save), safetensors, `.npy`/`.npz`,
+/// atomic writes and training [`Checkpoint`](io::Checkpoint)s.
+pub mod io {
+    pub use ember_io::*;
+}
+
+/// TensorBoard event files: [`SummaryWriter`](tensorboard::SummaryWriter) and a reader.
+pub mod tensorboard {
+    pub use ember_tensorboard::*;
+}
+
+/// Saves a value (a state dict, a nested dict of tensors, numbers and strings) in PyTorch's
+/// zip format, atomically: a crash leaves the old file or the new one, never a torn one.
+/// `torch.load(path, weights_only=True)` reads it.
+///
+/// ```
+/// use ember::{nn::{Linear, ModuleExt}, io::PtValue};
+/// let path = std::env::temp_dir().join(format!("ember-save-doc-{}.pt", std::process::id()));
+/// let model = Linear::new(3, 2);
+/// ember::save(&PtValue::from(&model.state_dict()), &path).unwrap();
+/// let back = ember::load(&path).unwrap();
+/// assert_eq!(back.keys().len(), 2);
+/// std::fs::remove_file(&path).unwrap();
+/// ```
+pub use ember_io::torch::save;
+
+/// Loads what `torch.save` wrote (zip or legacy format) as a value tree, honouring only the
+/// globals `torch.load(weights_only=True)` accepts; see [`save`].
+pub use ember_io::torch::load;
+
 /// The names most programs use: `Tensor`, `DType`, `no_grad`, the `Module` trait and derive,
 /// `ModuleExt`, the `nn` module and `nn::functional` as `F`.
 pub mod prelude {

@@ -7,9 +7,11 @@
 //! ```
 //!
 //! Each epoch shows a progress bar (on a terminal) and prints one line: train loss, test loss,
-//! test accuracy and training throughput. The trained weights are saved as a checkpoint in
-//! `--out` (default `checkpoints/`). A run is reproducible for a given `--seed` and
-//! `--workers`.
+//! test accuracy and training throughput. After each epoch a checkpoint (weights, optimizer
+//! state, epoch, random state) is written atomically to `--out` (default `checkpoints/`) in
+//! PyTorch's format, and TensorBoard logs (losses, accuracy, learning rate, weight histograms,
+//! a grid of sample images) go to `--logdir` (default `runs/`). A run is reproducible for a
+//! given `--seed` and `--workers`.
 
 mod model;
 
@@ -21,8 +23,10 @@ use ember::data::datasets::Mnist;
 use ember::data::progress::Progress;
 use ember::data::transforms::{Compose, Normalize, ToTensor};
 use ember::data::{DataLoader, Dataset};
+use ember::io::Checkpoint;
 use ember::optim::{Adam, AdamOptions};
 use ember::prelude::*;
+use ember::tensorboard::SummaryWriter;
 
 use model::{Net, score};
 
@@ -49,14 +53,19 @@ struct Args {
     /// data/mnist].
     #[arg(long)]
     data: Option<PathBuf>,
-    /// Where the checkpoint is written.
+    /// Where the checkpoint is written (after every epoch, atomically).
     #[arg(long, default_value = "checkpoints")]
     out: PathBuf,
+    /// TensorBoard log directory (`tensorboard --logdir runs`).
+    #[arg(long, default_value = "runs")]
+    logdir: PathBuf,
 }
 
 /// `data/mnist` of this repository, wherever the example is run from.
 fn default_data_dir() -> PathBuf {
-    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2);
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2);
     repo.expect("crates/ember sits two levels below the repository")
         .join("data/mnist")
 }
@@ -101,6 +110,19 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         .num_workers(args.workers)
         .build();
 
+    let writer = SummaryWriter::new(&args.logdir)?;
+    let samples = Mnist::new(&data, false)?.with_transform(ToTensor::chw());
+    let grid: Vec<Tensor> = (0..32)
+        .map(|i| samples.get(i).map(|s| s.0))
+        .collect::<Result<_, _>>()?;
+    writer.add_images(
+        "test samples",
+        &Tensor::stack(&grid.iter().collect::<Vec<_>>(), 0),
+        0,
+    )?;
+    std::fs::create_dir_all(&args.out)?;
+    let checkpoint_path = args.out.join("mnist_cnn.pt");
+
     let mut model = Net::new();
     let mut opt = Adam::new(
         model.parameters(),
@@ -110,6 +132,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         },
     );
 
+    let mut step = 0usize;
     for epoch in 1..=args.epochs {
         model.train(true);
         let bar = Progress::new(train_loader.len()).epoch(epoch);
@@ -126,7 +149,9 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
             seen += n;
             if i % 20 == 0 {
                 bar.set_message(format!("loss {:.4}", loss_sum / seen as f64));
+                writer.add_scalar("loss/train_batch", loss.item::<f32>(), step)?;
             }
+            step += 1;
         }
         bar.finish();
         let train_time = start.elapsed().as_secs_f64();
@@ -143,66 +168,34 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
             }
             Ok(())
         })?;
+        let (train_loss, test_loss) = (loss_sum / seen as f64, test_loss / total as f64);
+        let accuracy = correct as f64 / total as f64;
+        writer.add_scalar("loss/train", train_loss, epoch)?;
+        writer.add_scalar("loss/test", test_loss, epoch)?;
+        writer.add_scalar("accuracy/test", accuracy, epoch)?;
+        writer.add_scalar("lr", opt.param_groups()[0].lr, epoch)?;
+        for (name, param) in model.named_parameters() {
+            writer.add_histogram(&name, &param, epoch)?;
+        }
+        writer.flush()?;
+        Checkpoint::new(model.state_dict(), epoch as i64)
+            .with_optimizer(opt.state_dict())
+            .with_extra("test_accuracy", accuracy)
+            .with_rng_state()
+            .save(&checkpoint_path)?;
         println!(
             "epoch {epoch}: train loss {:.4}, test loss {:.4}, test accuracy {:.2}% ({correct}/{total}), {:.0} images/s",
-            loss_sum / seen as f64,
-            test_loss / total as f64,
-            100.0 * correct as f64 / total as f64,
+            train_loss,
+            test_loss,
+            100.0 * accuracy,
             seen as f64 / train_time,
         );
     }
-
-    std::fs::create_dir_all(&args.out)?;
-    let path = args.out.join("mnist_cnn.safetensors");
-    save_checkpoint(&model.state_dict(), &path)?;
-    println!("saved the trained weights to {}", path.display());
-    Ok(())
-}
-
-/// One parameter or buffer, as the `safetensors` crate wants it.
-struct SafeView(Tensor);
-
-impl safetensors::View for SafeView {
-    fn dtype(&self) -> safetensors::Dtype {
-        match self.0.dtype() {
-            DType::F32 => safetensors::Dtype::F32,
-            DType::I64 => safetensors::Dtype::I64,
-            other => unreachable!("the MNIST model holds no {other:?} tensors"),
-        }
-    }
-    fn shape(&self) -> &[usize] {
-        self.0.shape()
-    }
-    fn data(&self) -> std::borrow::Cow<'_, [u8]> {
-        let bytes = match self.0.dtype() {
-            DType::I64 => self
-                .0
-                .to_vec::<i64>()
-                .iter()
-                .flat_map(|v| v.to_le_bytes())
-                .collect(),
-            _ => self
-                .0
-                .to_vec::<f32>()
-                .iter()
-                .flat_map(|v| v.to_le_bytes())
-                .collect(),
-        };
-        std::borrow::Cow::Owned(bytes)
-    }
-    fn data_len(&self) -> usize {
-        self.0.numel() * self.0.dtype().size_in_bytes()
-    }
-}
-
-/// Writes the state dict as a safetensors file (readable by `safetensors.torch.load_file`).
-fn save_checkpoint(
-    state: &ember::nn::StateDict,
-    path: &std::path::Path,
-) -> Result<(), Box<dyn std::error::Error>> {
-    let tensors = state
-        .iter()
-        .map(|(k, v)| (k.to_string(), SafeView(v.detach())));
-    safetensors::serialize_to_file(tensors, &None, path)?;
+    writer.close()?;
+    println!(
+        "checkpoint: {} (torch.load reads it); TensorBoard: tensorboard --logdir {}",
+        checkpoint_path.display(),
+        args.logdir.display()
+    );
     Ok(())
 }
