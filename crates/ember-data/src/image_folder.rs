@@ -140,7 +140,12 @@ impl Dataset for ImageFolder {
                 len: self.len(),
             });
         };
-        let img = image::open(path)
+        // The format is taken from the bytes, not the extension (`.JPG`, mislabelled files).
+        let img = image::ImageReader::open(path)
+            .map_err(|e| DataError::io(path, e))?
+            .with_guessed_format()
+            .map_err(|e| DataError::io(path, e))?
+            .decode()
             .map_err(|e| DataError::format(path, format!("cannot decode the image: {e}")))?
             .into_rgb8();
         let (w, h) = (img.width() as usize, img.height() as usize);

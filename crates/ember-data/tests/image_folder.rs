@@ -24,7 +24,8 @@ fn reads_png_and_jpeg_in_sorted_class_order() {
     png.save(root.join("a_cat/1.png")).unwrap();
     // A flat grey JPEG (lossy, but a flat colour survives within a couple of levels).
     let jpg = image::RgbImage::from_fn(8, 8, |_, _| image::Rgb([128, 128, 128]));
-    jpg.save(root.join("b_dog/x.JPG")).unwrap();
+    jpg.save_with_format(root.join("b_dog/x.JPG"), image::ImageFormat::Jpeg)
+        .unwrap();
     std::fs::write(root.join("a_cat/notes.txt"), "not an image").unwrap();
     std::fs::write(root.join("README"), "a file at the root is no class").unwrap();
 
