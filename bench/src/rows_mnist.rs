@@ -6,7 +6,6 @@
 use std::hint::black_box;
 
 use ember::data::datasets::Mnist;
-use ember::data::transforms::{Compose, Normalize, ToTensor};
 use ember::data::{DataLoader, Dataset, DefaultCollate};
 use ember::optim::{Adam, AdamOptions};
 use ember::prelude::*;
@@ -22,12 +21,9 @@ const TRAIN_IMAGES: usize = 60_000;
 fn mnist_epoch() -> Box<dyn FnMut()> {
     ember::manual_seed(41);
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/mnist");
-    let transform = Compose::new()
-        .then(ToTensor::chw())
-        .then(Normalize::new(vec![0.1307], vec![0.3081]));
     let train = Mnist::new(&dir, true)
         .expect("the bundled MNIST set in data/mnist")
-        .with_transform(transform);
+        .with_transform(model::transform());
     assert_eq!(train.len(), TRAIN_IMAGES);
     let loader: DataLoader<Mnist, DefaultCollate> = DataLoader::builder(train)
         .batch_size(64)

@@ -6,7 +6,6 @@
 mod model;
 
 use ember::data::datasets::Mnist;
-use ember::data::transforms::{Compose, Normalize, ToTensor};
 use ember::data::{DataLoader, Subset};
 use ember::optim::{Adam, AdamOptions};
 use ember::prelude::*;
@@ -15,21 +14,15 @@ fn data_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/mnist")
 }
 
-fn transform() -> Compose {
-    Compose::new()
-        .then(ToTensor::chw())
-        .then(Normalize::new(vec![0.1307], vec![0.3081]))
-}
-
 #[test]
 fn cnn_learns_mnist_in_300_steps() {
     ember::manual_seed(3);
     let train = Mnist::new(data_dir(), true)
         .unwrap()
-        .with_transform(transform());
+        .with_transform(model::transform());
     let test = Mnist::new(data_dir(), false)
         .unwrap()
-        .with_transform(transform());
+        .with_transform(model::transform());
     let train_loader = DataLoader::builder(train)
         .batch_size(64)
         .shuffle(true)

@@ -21,14 +21,14 @@ use std::time::Instant;
 use clap::Parser;
 use ember::data::datasets::Mnist;
 use ember::data::progress::Progress;
-use ember::data::transforms::{Compose, Normalize, ToTensor};
+use ember::data::transforms::ToTensor;
 use ember::data::{DataLoader, Dataset};
 use ember::io::Checkpoint;
 use ember::optim::{Adam, AdamOptions};
 use ember::prelude::*;
 use ember::tensorboard::SummaryWriter;
 
-use model::{Net, score};
+use model::{Net, score, transform};
 
 /// Train a CNN on MNIST (or Fashion-MNIST) with Ember.
 #[derive(Parser, Debug)]
@@ -81,12 +81,6 @@ fn main() {
 fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     ember::manual_seed(args.seed);
     let data = args.data.clone().unwrap_or_else(default_data_dir);
-    // The usual MNIST normalisation (mean and std of the training pixels).
-    let transform = || {
-        Compose::new()
-            .then(ToTensor::chw())
-            .then(Normalize::new(vec![0.1307], vec![0.3081]))
-    };
     let train = Mnist::new(&data, true)?.with_transform(transform());
     let test = Mnist::new(&data, false)?.with_transform(transform());
     println!(

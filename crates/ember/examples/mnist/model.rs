@@ -1,6 +1,7 @@
 //! The MNIST example's network, shared with the integration test that trains it
 //! (`crates/ember/tests/mnist_train.rs`).
 
+use ember::data::transforms::{Compose, Normalize, ToTensor};
 use ember::nn::{Conv2d, Linear, MaxPool2d};
 use ember::prelude::*;
 
@@ -58,4 +59,12 @@ pub fn score(logits: &Tensor, labels: &Tensor) -> (f64, usize) {
         .filter(|(p, l)| **p == *l)
         .count();
     (loss.item::<f32>() as f64, correct)
+}
+
+/// The per-image transform the network is trained and tested with: `u8` to `f32` in [0, 1],
+/// then normalised with the mean and std of MNIST's training pixels.
+pub fn transform() -> Compose {
+    Compose::new()
+        .then(ToTensor::chw())
+        .then(Normalize::new(vec![0.1307], vec![0.3081]))
 }
