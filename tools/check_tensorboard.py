@@ -11,7 +11,8 @@ histograms from the same values). Pillow (a tensorboard dependency) decodes the 
 
 Every tag the demo writes is checked: scalar values per step, the add_scalars sub-runs,
 histogram min/max/num/sum/sum_squares and every bucket limit and count against PyTorch's,
-image sizes and decoded pixels, the text tensor and the hparams plugin data.
+image sizes and decoded pixels, the text tensor, the hparams plugin data and the graph
+(nodes, scopes, shapes, producer-before-consumer order).
 Exit status 0 when every check passes; the failed checks are listed otherwise.
 """
 
@@ -215,6 +216,35 @@ def check_hparams(root):
     check(len(parsed.hparam_infos) == 4, "hparams metadata parser accepts the experiment")
 
 
+def check_graph(acc):
+    """The GraphDef of add_graph, as TensorBoard's Graphs tab reads it."""
+    g = acc.Graph()
+    nodes = {n.name: n for n in g.node}
+    for name, shape in [("fc1/weight", [4, 3]), ("fc1/bias", [4]), ("fc2/weight", [2, 4])]:
+        n = nodes.get(name)
+        check(n is not None and n.op == "Parameter", f"graph: parameter {name}")
+        if n is not None:
+            dims = [d.size for d in n.attr["_output_shapes"].list.shape[0].dim]
+            check(dims == shape, f"graph: {name} shape {dims} != {shape}")
+    defined = set()
+    for n in g.node:
+        for i in n.input:
+            check(i.split(":")[0] in defined, f"graph: {n.name} reads {i} before it is defined")
+        defined.add(n.name)
+    out = nodes.get("output/output.0")
+    check(out is not None and out.op == "IO Node", "graph: output node")
+    if out is not None:
+        last = nodes[out.input[0]]
+        check(last.op == "matmul", f"graph: last op {last.op}")
+        dims = [d.size for d in last.attr["_output_shapes"].list.shape[0].dim]
+        check(dims == [5, 2], f"graph: output shape {dims}")
+        check("tb_demo.rs:" in last.attr["location"].s.decode(), "graph: location attr")
+    ops = sorted(n.op for n in g.node)
+    expected = sorted(["Parameter"] * 3 + ["IO Node", "permute", "permute", "matmul", "matmul", "add", "relu"])
+    check(ops == expected, f"graph: ops {ops} != {expected}")
+    check(g.versions.producer == 22, "graph: producer version")
+
+
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else "runs/tb_demo"
     acc = load(root)
@@ -227,6 +257,7 @@ def main():
     check_images(acc)
     check_text(acc)
     check_hparams(root)
+    check_graph(acc)
     print(f"{PASSED} passed, {len(FAILED)} failed")
     return 1 if FAILED else 0
 

@@ -44,7 +44,7 @@ pub use grad_mode::{
 };
 pub use gradcheck::{GradcheckOptions, gradcheck, gradgradcheck};
 pub use hooks::HookHandle;
-pub use node::{Node, SavedTensor};
+pub use node::{Node, NodeInput, SavedTensor};
 pub use ops::einsum::einsum;
 pub use ops::{
     IntoTensorOperand, TensorOperand, adaptive_avg_pool, adaptive_max_pool, avg_pool, convolution,

@@ -34,6 +34,17 @@ impl Edge {
     }
 }
 
+/// One input of a [`Node`], as returned by [`Node::inputs`].
+#[derive(Clone)]
+pub enum NodeInput {
+    /// The input does not require grad (data, a constant).
+    Constant,
+    /// The input was output `.1` of node `.0`.
+    Node(Arc<Node>, usize),
+    /// The input is a leaf that requires grad (a parameter); `None` once it was dropped.
+    Leaf(Option<Tensor>),
+}
+
 /// Shape and dtype of one output of a node: missing gradients are zeros of this, and returned
 /// gradients are checked against it.
 pub(crate) struct OutputMeta {
@@ -145,6 +156,41 @@ impl Node {
                 _ => None,
             })
             .collect()
+    }
+
+    /// Each input of the op as the graph sees it: another node's output, a leaf that requires
+    /// grad, or a constant (for tools that draw the graph, such as TensorBoard's `add_graph`).
+    ///
+    /// ```
+    /// use ember_autograd::{NodeInput, Tensor};
+    /// let w = Tensor::from([2.0f32]).requires_grad_(true);
+    /// let y = w.exp().mul(&Tensor::from([3.0f32]));
+    /// let ins = y.grad_fn().unwrap().inputs();
+    /// assert!(matches!(&ins[0], NodeInput::Node(n, 0) if n.name() == "exp"));
+    /// assert!(matches!(ins[1], NodeInput::Constant));
+    /// let exp_ins = y.grad_fn().unwrap().next_functions()[0].as_ref().unwrap().inputs();
+    /// assert!(matches!(&exp_ins[0], NodeInput::Leaf(Some(t)) if t.is_same(&w)));
+    /// ```
+    pub fn inputs(&self) -> Vec<NodeInput> {
+        self.edges
+            .iter()
+            .map(|e| match e {
+                Edge::None => NodeInput::Constant,
+                Edge::Node(n, nr) => NodeInput::Node(n.clone(), *nr),
+                Edge::Leaf(w) => NodeInput::Leaf(w.upgrade().map(|inner| Tensor { inner })),
+            })
+            .collect()
+    }
+
+    /// The shape of each output of the op.
+    ///
+    /// ```
+    /// use ember_autograd::Tensor;
+    /// let x = Tensor::ones(&[2, 3], ember_autograd::DType::F32).requires_grad_(true);
+    /// assert_eq!(x.sum_dim(&[1], false).grad_fn().unwrap().output_shapes(), vec![vec![2]]);
+    /// ```
+    pub fn output_shapes(&self) -> Vec<Vec<usize>> {
+        self.outputs.iter().map(|o| o.shape.to_vec()).collect()
     }
 
     pub(crate) fn describe(&self) -> String {

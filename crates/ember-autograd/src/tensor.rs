@@ -250,6 +250,19 @@ impl Tensor {
         self.inner.data.item()
     }
 
+    /// Which output of its `grad_fn` this tensor is (0 for single-output ops; PyTorch's
+    /// `output_nr`).
+    ///
+    /// ```
+    /// use ember_autograd::Tensor;
+    /// let x = Tensor::from([1.0f32, 2.0]).requires_grad_(true);
+    /// let p = x.mul(2.0).chunk(2, 0);
+    /// assert_eq!((p[0].output_nr(), p[1].output_nr()), (0, 1));
+    /// ```
+    pub fn output_nr(&self) -> usize {
+        self.fresh_meta().output_nr
+    }
+
     /// True when both handles are the same tensor (Python's `a is b`).
     ///
     /// ```

@@ -441,3 +441,31 @@ fn tensors_are_send_and_sync_and_graphs_cross_threads() {
         h.join().unwrap();
     }
 }
+
+#[test]
+fn split_pieces_share_one_node_and_stay_views() {
+    let x = Tensor::from([1.0f64, 2.0, 3.0, 4.0]).requires_grad_(true);
+    let y = x.mul(1.0);
+    let p = y.chunk(2, 0);
+    // One node for both pieces (PyTorch's SplitBackward), one output slot each.
+    assert!(p[0].to_string().contains("grad_fn=<SplitBackward>"));
+    // In place through a piece writes into y and is seen by gradients through y and the piece.
+    p[0].mul_(3.0);
+    assert_eq!(v(&y), vec![3.0, 6.0, 3.0, 4.0]);
+    y.sum().add(&p[1].sum()).add(&p[0].sum()).backward();
+    // y = [3x0, 3x1, x2, x3]: d(sum y)/dx = [3, 3, 1, 1]; p1 adds [0, 0, 1, 1]; p0 adds [3, 3, 0, 0].
+    assert_eq!(v(&x.grad().unwrap()), vec![6.0, 6.0, 2.0, 2.0]);
+
+    // unbind: pieces without a gradient get zeros; second order flows through the single cat.
+    let x = Tensor::from([[1.0f64, 2.0], [3.0, 4.0], [5.0, 6.0]]).requires_grad_(true);
+    let rows = x.unbind(0);
+    let s = rows[2].mul(&rows[2]).sum();
+    let g = grad(&[&s], &[&x], None, true, true, false)[0]
+        .clone()
+        .unwrap();
+    assert_eq!(v(&g), vec![0.0, 0.0, 0.0, 0.0, 10.0, 12.0]);
+    let gg = grad(&[&g.sum()], &[&x], None, false, false, false)[0]
+        .clone()
+        .unwrap();
+    assert_eq!(v(&gg), vec![0.0, 0.0, 0.0, 0.0, 2.0, 2.0]);
+}

@@ -406,3 +406,75 @@ fn repr_prints_the_tree() {
         "Sequential(\n  (0): Linear(in_features=2, out_features=3, bias=true)\n  (1): Sequential(\n    (0): ReLU()\n  )\n)"
     );
 }
+
+/// The fused LSTM (one node per layer and direction) and the composed one give the same
+/// outputs, final states and gradients for the input, both initial states and every
+/// parameter, including a gradient arriving through `c_n` and a reversed direction. Only the
+/// composed one has second derivatives; the fused one says so.
+#[test]
+fn fused_lstm_matches_the_composed_ops_and_refuses_create_graph() {
+    use ember_autograd::autograd::grad;
+    use ember_nn::{LSTM, RecurrentLayer, RnnState};
+    let mut fused = LSTM::new(3, 5).num_layers(2).bidirectional(true);
+    fused.to_dtype(DType::F64);
+    let mut composed = LSTM::new(3, 5)
+        .num_layers(2)
+        .bidirectional(true)
+        .fused(false);
+    composed.to_dtype(DType::F64);
+    composed.load_state_dict(&fused.state_dict(), true).unwrap();
+    let (x0, h00, c00) = (
+        Tensor::randn(&[6, 2, 3], DType::F64),
+        Tensor::randn(&[4, 2, 5], DType::F64),
+        Tensor::randn(&[4, 2, 5], DType::F64),
+    );
+    let w = Tensor::randn(&[6, 2, 10], DType::F64);
+    let run = |lstm: &RecurrentLayer| {
+        let x = x0.detach().requires_grad_(true);
+        let h0 = h00.detach().requires_grad_(true);
+        let c0 = c00.detach().requires_grad_(true);
+        let (out, st) = lstm.forward_with_state(
+            &x,
+            Some(&RnnState {
+                h: h0.clone(),
+                c: Some(c0.clone()),
+            }),
+        );
+        let loss = out
+            .mul(&w)
+            .sum()
+            .add(&st.h.sum())
+            .add(&st.c.as_ref().unwrap().pow(2.0).sum());
+        loss.backward();
+        let mut vals = vec![out.detach(), st.h.detach(), st.c.unwrap().detach()];
+        vals.extend([x.grad().unwrap(), h0.grad().unwrap(), c0.grad().unwrap()]);
+        vals.extend(lstm.parameters().iter().map(|p| p.grad().unwrap()));
+        vals
+    };
+    let (a, b) = (run(&fused), run(&composed));
+    assert_eq!(a.len(), 6 + 16);
+    for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+        let d = x.sub(y).abs().max().item::<f64>();
+        assert!(d < 1e-12, "value {i} differs by {d}");
+    }
+
+    // Second order: the composed layer gives one, the fused one panics with a pointer.
+    let x = x0.detach().requires_grad_(true);
+    let (out, _) = composed.forward_with_state(&x, None);
+    let g = grad(&[&out.pow(2.0).sum()], &[&x], None, false, true, false)[0]
+        .clone()
+        .unwrap();
+    g.sum().backward();
+    assert!(x.grad().is_some());
+    let (out, _) = fused.forward_with_state(&x, None);
+    let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        grad(&[&out.pow(2.0).sum()], &[&x], None, false, true, false)
+    }))
+    .unwrap_err();
+    let msg = err
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap();
+    assert!(msg.contains("fused(false)"), "{msg}");
+}

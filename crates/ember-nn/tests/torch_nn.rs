@@ -284,8 +284,13 @@ fn recurrent_layers_match_pytorch() {
     let root: Value = serde_json::from_str(include_str!("fixtures/torch_nn.json")).unwrap();
     let cases = root["modules"].as_array().unwrap();
     assert_eq!(cases.len(), 5);
-    for c in cases {
-        let name = c["name"].as_str().unwrap();
+    // Every LSTM case twice: fused (the default) and recording the composed ops.
+    let runs = cases.iter().flat_map(|c| {
+        let lstm = c["args"]["kind"].as_str() == Some("lstm");
+        [(c, true)].into_iter().chain(lstm.then_some((c, false)))
+    });
+    for (c, fused) in runs {
+        let name = &format!("{} (fused {fused})", c["name"].as_str().unwrap());
         let a = &c["args"];
         let x0 = decode(&c["input"]);
         let (inp, hid) = (
@@ -303,7 +308,8 @@ fn recurrent_layers_match_pytorch() {
             .num_layers(a["layers"].as_u64().unwrap() as usize)
             .bidirectional(a["bidirectional"].as_bool().unwrap())
             .batch_first(a["batch_first"].as_bool().unwrap())
-            .bias(a["bias"].as_bool().unwrap_or(true));
+            .bias(a["bias"].as_bool().unwrap_or(true))
+            .fused(fused);
         layer.to_dtype(DType::F64);
         let sd: StateDict = c["params"]
             .as_object()

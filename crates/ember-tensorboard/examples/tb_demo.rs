@@ -85,6 +85,22 @@ fn main() -> Result<(), TbError> {
         &[("hparam/accuracy", 0.97), ("hparam/loss", 0.08)],
     )?;
 
+    // Graph: y = relu(x·W1ᵀ + b1)·W2ᵀ with named parameters (fc1.weight [4, 3], fc1.bias [4],
+    // fc2.weight [2, 4]) and an input x [5, 3] that does not require grad.
+    let w1 = Tensor::ones(&[4, 3], DType::F32).requires_grad_(true);
+    let b1 = Tensor::zeros(&[4], DType::F32).requires_grad_(true);
+    let w2 = Tensor::ones(&[2, 4], DType::F32).requires_grad_(true);
+    let x = Tensor::ones(&[5, 3], DType::F32);
+    let y = x.matmul(&w1.t()).add(&b1).relu().matmul(&w2.t());
+    writer.add_graph(
+        &[&y],
+        &[
+            ("fc1.weight".to_string(), w1),
+            ("fc1.bias".to_string(), b1),
+            ("fc2.weight".to_string(), w2),
+        ],
+    )?;
+
     writer.close()?;
     println!("wrote {}", writer.file_path().display());
     Ok(())

@@ -36,13 +36,15 @@
 //! ```
 //!
 //! The file format: TFRecord framing ([`masked_crc32c`]) around [`Event`] protocol buffers,
-//! encoded by a small hand-written codec (`src/proto.rs` says why not `prost`). Not written: graphs (`add_graph` needs a TorchScript-like trace of the
-//! model, which Ember does not record), audio, video, embeddings, PR curves.
+//! encoded by a small hand-written codec (`src/proto.rs` says why not `prost`).
+//! [`SummaryWriter::add_graph`] takes the model graph from the autograd graph of one forward
+//! pass (no tracer needed). Not written: audio, video, embeddings, PR curves.
 
 #![doc(test(attr(deny(warnings))))]
 #![deny(missing_docs)]
 
 mod error;
+mod graph;
 mod histogram;
 mod hparams;
 mod image;
@@ -53,6 +55,7 @@ mod wire;
 mod writer;
 
 pub use error::TbError;
+pub use graph::{AttrValue, GraphDef, NodeDef};
 pub use histogram::{HistogramValues, default_bins};
 pub use hparams::HParamValue;
 pub use image::DataFormat;

@@ -12,6 +12,7 @@
 //! so it also reads files written by PyTorch or TensorFlow (their graphs, audio and other
 //! kinds come back as [`ValueKind::Other`] or are skipped).
 
+use crate::graph::GraphDef;
 use crate::wire::{Dec, DecResult, Enc};
 
 /// One record of an event file (`tensorboard.Event`).
@@ -43,6 +44,8 @@ pub struct Event {
     pub file_version: Option<String>,
     /// The summary values of this step.
     pub summary: Option<Summary>,
+    /// A model graph ([`add_graph`](crate::SummaryWriter::add_graph)).
+    pub graph_def: Option<GraphDef>,
 }
 
 impl Event {
@@ -289,6 +292,10 @@ impl Event {
         if let Some(v) = &self.file_version {
             e.bytes_always(3, v.as_bytes());
         }
+        if let Some(g) = &self.graph_def {
+            // `Event.graph_def` is bytes (a serialized GraphDef), field 4.
+            e.bytes_always(4, &g.to_bytes());
+        }
         if let Some(s) = &self.summary {
             e.message(5, |e| s.encode(e));
         }
@@ -387,6 +394,7 @@ impl Event {
                 1 => ev.wall_time = w.as_f64()?,
                 2 => ev.step = w.as_i64()?,
                 3 => ev.file_version = Some(w.as_string()?),
+                4 => ev.graph_def = Some(GraphDef::decode(w.as_bytes()?)?),
                 5 => ev.summary = Some(Summary::decode(w.as_bytes()?)?),
                 _ => {}
             }
@@ -606,6 +614,7 @@ mod tests {
             step: 1 << 40,
             file_version: None,
             summary: Some(Summary { value: values }),
+            graph_def: None,
         };
         assert_eq!(Event::decode(&ev.encode()).unwrap(), ev);
     }
@@ -619,6 +628,7 @@ mod tests {
             summary: Some(Summary {
                 value: vec![Value::simple("a", 1.0)],
             }),
+            graph_def: None,
         };
         let bytes = ev.encode();
         // A cut between two fields is a valid shorter message; any other cut is an error.

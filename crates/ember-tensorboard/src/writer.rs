@@ -25,6 +25,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use ember_autograd::Tensor;
 
 use crate::TbError;
+use crate::graph::build_graph;
 use crate::histogram::HistogramValues;
 use crate::hparams::{HParamValue, hparams_summaries};
 use crate::image::{DataFormat, Pixels, grid_from_nchw, pixels_from_tensor};
@@ -341,6 +342,7 @@ impl SummaryWriter {
             step: to_step(step),
             file_version: None,
             summary: Some(summary),
+            graph_def: None,
         };
         let mut state = self.lock()?;
         let max_queue = state.max_queue;
@@ -422,6 +424,7 @@ impl SummaryWriter {
                 step,
                 file_version: None,
                 summary: Some(summary),
+                graph_def: None,
             };
             file.write(&event, state.max_queue)?;
         }
@@ -633,6 +636,7 @@ impl SummaryWriter {
                     step: 0,
                     file_version: None,
                     summary: Some(summary),
+                    graph_def: None,
                 },
                 usize::MAX,
             )
@@ -647,6 +651,52 @@ impl SummaryWriter {
         }
         file.flush()?;
         Ok(run)
+    }
+
+    /// Records the graph of a model (PyTorch's `add_graph`) for TensorBoard's Graphs tab: every
+    /// op that `outputs` were computed from, taken from their autograd graph (no tracing: run
+    /// one forward pass with grad mode on and pass its outputs). `params` names the parameters
+    /// (`model.named_parameters()`), which become `/`-scoped nodes (`layer1/0/conv1/weight`);
+    /// each op is placed in the scope of the module whose parameters it uses, and carries its
+    /// output shapes and the source line that ran it. Ops that touch no parameter on the way
+    /// to an output are recorded only if they are on that way.
+    ///
+    /// # Errors
+    /// [`TbError::Io`] when writing fails; [`TbError::Closed`] after [`close`](Self::close).
+    ///
+    /// # Panics
+    /// When no output has an autograd graph (forward under `no_grad`, or frozen parameters).
+    ///
+    /// ```
+    /// use ember_autograd::{DType, Tensor};
+    /// use ember_tensorboard::{SummaryWriter, read_events};
+    /// let w = Tensor::ones(&[3, 2], DType::F32).requires_grad_(true);
+    /// let x = Tensor::ones(&[4, 2], DType::F32);
+    /// let y = x.matmul(&w.t()).relu();
+    /// let dir = std::env::temp_dir().join("ember_tb_doc_add_graph");
+    /// let writer = SummaryWriter::new(&dir)?;
+    /// writer.add_graph(&[&y], &[("fc.weight".to_string(), w.clone())])?;
+    /// writer.flush()?;
+    /// let graph = read_events(writer.file_path())?.into_iter().find_map(|e| e.graph_def).unwrap();
+    /// let names: Vec<&str> = graph.node.iter().map(|n| n.name.as_str()).collect();
+    /// assert!(names.contains(&"fc/weight") && names.contains(&"output/output.0"));
+    /// # Ok::<(), ember_tensorboard::TbError>(())
+    /// ```
+    #[track_caller]
+    pub fn add_graph(
+        &self,
+        outputs: &[&Tensor],
+        params: &[(String, Tensor)],
+    ) -> Result<(), TbError> {
+        let graph = build_graph(outputs, params);
+        let event = Event {
+            wall_time: now(),
+            graph_def: Some(graph),
+            ..Default::default()
+        };
+        let mut state = self.lock()?;
+        let max_queue = state.max_queue;
+        state.main.write(&event, max_queue)
     }
 
     /// Writes everything pending to disk (PyTorch's `flush()`).

@@ -482,3 +482,105 @@ fn corrupt_and_truncated_files_are_clear_errors() {
         Err(TbError::BadEvent { offset: 0, .. })
     ));
 }
+
+#[test]
+fn add_graph_writes_the_autograd_graph_with_scoped_names_and_shapes() {
+    use ember_tensorboard::{AttrValue, NodeDef};
+    let w1 = Tensor::ones(&[4, 3], DType::F32).requires_grad_(true);
+    let b1 = Tensor::zeros(&[4], DType::F32).requires_grad_(true);
+    let w2 = Tensor::ones(&[2, 4], DType::F32).requires_grad_(true);
+    let x = Tensor::ones(&[5, 3], DType::F32);
+    // fc1 -> relu -> fc2, and w1 used a second time (a shared parameter appears once).
+    let h = x.matmul(&w1.t()).add(&b1).relu();
+    let y = h.matmul(&w2.t()).add(&w1.sum());
+    let line = line!() - 1;
+    let params = vec![
+        ("fc1.weight".to_string(), w1.clone()),
+        ("fc1.bias".to_string(), b1.clone()),
+        ("fc2.weight".to_string(), w2.clone()),
+    ];
+    let dir = fresh_dir("graph");
+    let w = SummaryWriter::new(&dir).unwrap();
+    w.add_graph(&[&y, &h], &params).unwrap();
+    w.close().unwrap();
+    let graphs: Vec<_> = read_events(w.file_path())
+        .unwrap()
+        .into_iter()
+        .filter_map(|e| e.graph_def)
+        .collect();
+    assert_eq!(graphs.len(), 1);
+    let g = &graphs[0];
+    let by_name = |n: &str| -> &NodeDef {
+        g.node.iter().find(|d| d.name == n).unwrap_or_else(|| {
+            panic!(
+                "no node {n} in {:?}",
+                g.node.iter().map(|d| &d.name).collect::<Vec<_>>()
+            )
+        })
+    };
+    let shapes = |d: &NodeDef| -> Vec<Vec<i64>> {
+        match d.attr.iter().find(|(k, _)| k == "_output_shapes") {
+            Some((_, AttrValue::Shapes(s))) => s.clone(),
+            other => panic!("{}: no shapes ({other:?})", d.name),
+        }
+    };
+    // Parameters: each once, named by scope, with its shape.
+    for (name, shape) in [
+        ("fc1/weight", vec![4, 3]),
+        ("fc1/bias", vec![4]),
+        ("fc2/weight", vec![2, 4]),
+    ] {
+        let d = by_name(name);
+        assert_eq!(d.op, "Parameter");
+        assert_eq!(shapes(d), vec![shape]);
+        assert_eq!(g.node.iter().filter(|n| n.name == name).count(), 1);
+    }
+    // Every input names a node defined earlier (producers first), so the graph is connected.
+    for (i, d) in g.node.iter().enumerate() {
+        for inp in &d.input {
+            let base = inp.split(':').next().unwrap();
+            assert!(
+                g.node[..i].iter().any(|p| p.name == base),
+                "{} reads {inp}, not defined before it",
+                d.name
+            );
+        }
+    }
+    // fc1's transpose (`t` is a permute) sits in fc1's scope; the outputs are IO nodes with their shapes.
+    assert!(
+        g.node
+            .iter()
+            .any(|d| d.name == "fc1/permute_0" && d.op == "permute")
+    );
+    let out0 = by_name("output/output.0");
+    assert_eq!(
+        (out0.op.as_str(), shapes(out0)),
+        ("IO Node", vec![vec![5, 2]])
+    );
+    let last = by_name(&out0.input[0]);
+    assert_eq!(last.op, "add");
+    assert_eq!(shapes(last), vec![vec![5, 2]]);
+    let loc = match last.attr.iter().find(|(k, _)| k == "location") {
+        Some((_, AttrValue::S(s))) => s.clone(),
+        other => panic!("no location: {other:?}"),
+    };
+    assert!(loc.contains(&format!("round_trip.rs:{line}:")), "{loc}");
+    let out1 = by_name("output/output.1");
+    assert_eq!(by_name(&out1.input[0]).op, "relu");
+    // One op node per recorded op: permute, matmul, add, relu (fc1); permute, matmul, sum, add (fc2 and
+    // the shared w1), plus 3 parameters and 2 outputs.
+    assert_eq!(
+        g.node.len(),
+        8 + 3 + 2,
+        "{:?}",
+        g.node.iter().map(|d| &d.name).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+#[should_panic(expected = "add_graph: none of the 1 output(s) has an autograd graph")]
+fn add_graph_without_a_graph_is_a_clear_panic() {
+    let w = SummaryWriter::new(fresh_dir("graph_none")).unwrap();
+    let y = Tensor::ones(&[2], DType::F32).exp();
+    let _ = w.add_graph(&[&y], &[]);
+}

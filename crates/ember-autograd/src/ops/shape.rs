@@ -5,7 +5,7 @@
 use ember_tensor::{Array, DType, PadMode};
 
 use crate::ops::view::{dim, isz};
-use crate::tensor::{Tensor, any_requires_grad, record};
+use crate::tensor::{Tensor, any_requires_grad, mark_view, record, record_multi};
 
 /// Records an op that only moves elements of `input` around (`f` applied to an array of
 /// element indices returns, for each output element, the input element it reads, or -1 for
@@ -30,6 +30,61 @@ fn gather_like(
         let acc = Tensor::zeros(&[n + 1], g.dtype()).index_add(0, &idx, &g.reshape(&[-1]), 1.0);
         vec![Some(acc.narrow(0, 1, n).reshape(&isz(&in_shape)))]
     })
+}
+
+/// The pieces of `input` along dim `dd` with the given sizes, as views recorded by ONE node
+/// (PyTorch's `SplitBackward`/`UnbindBackward`): its gradient is a single `cat` (or `stack`
+/// when `squeeze` removed the dim) of the pieces' gradients, with zeros for pieces that got
+/// none. Recording each piece as its own `narrow` would make every piece's backward allocate
+/// and accumulate a gradient of the whole input (quadratic in the number of pieces: an RNN
+/// unbinding its input over time).
+#[track_caller]
+fn split_views(
+    name: &'static str,
+    input: &Tensor,
+    dd: usize,
+    sizes: &[usize],
+    squeeze: bool,
+) -> Vec<Tensor> {
+    let mut start = 0;
+    let arrays: Vec<Array> = sizes
+        .iter()
+        .map(|&len| {
+            let a = if squeeze {
+                input.data().select(dd as isize, start)
+            } else {
+                input.data().narrow(dd as isize, start, len)
+            };
+            start += len;
+            a
+        })
+        .collect();
+    let outs = if any_requires_grad(&[input]) {
+        let shape = input.shape().to_vec();
+        let sizes = sizes.to_vec();
+        record_multi(name, arrays, &[], &[input], move |g, _| {
+            let parts: Vec<Tensor> = g
+                .iter()
+                .zip(&sizes)
+                .map(|(gi, &len)| match gi {
+                    Some(t) if squeeze => t.unsqueeze(dd as isize),
+                    Some(t) => t.clone(),
+                    None => {
+                        let mut sh = shape.clone();
+                        sh[dd] = len;
+                        Tensor::zeros(&sh, g.iter().flatten().next().expect("a grad").dtype())
+                    }
+                })
+                .collect();
+            vec![Some(Tensor::cat(
+                &parts.iter().collect::<Vec<_>>(),
+                dd as isize,
+            ))]
+        })
+    } else {
+        arrays.into_iter().map(Tensor::from_array).collect()
+    };
+    outs.into_iter().map(|t| mark_view(t, input)).collect()
 }
 
 impl Tensor {
@@ -108,17 +163,17 @@ impl Tensor {
         let dd = dim("split", d, self.ndim());
         let n = self.shape()[dd];
         assert!(size > 0 || n == 0, "split: size must be positive");
-        let mut out = vec![];
+        let mut sizes = vec![];
         let mut start = 0;
         while start < n {
             let len = size.min(n - start);
-            out.push(self.narrow(d, start, len));
+            sizes.push(len);
             start += len;
         }
-        if out.is_empty() {
-            out.push(self.narrow(d, 0, 0));
+        if sizes.is_empty() {
+            sizes.push(0);
         }
-        out
+        split_views("split", self, dd, &sizes, false)
     }
 
     /// Splits into pieces of the given sizes along `dim` (`torch.split` with a list).
@@ -137,15 +192,7 @@ impl Tensor {
             "split_sizes: sizes {sizes:?} sum to {total} but dim {d} has size {}",
             self.shape()[dd]
         );
-        let mut start = 0;
-        sizes
-            .iter()
-            .map(|&s| {
-                let t = self.narrow(d, start, s);
-                start += s;
-                t
-            })
-            .collect()
+        split_views("split_sizes", self, dd, sizes, false)
     }
 
     /// Splits into `chunks` nearly equal pieces along `dim` (`torch.chunk`).
@@ -171,7 +218,7 @@ impl Tensor {
     #[track_caller]
     pub fn unbind(&self, d: isize) -> Vec<Tensor> {
         let dd = dim("unbind", d, self.ndim());
-        (0..self.shape()[dd]).map(|i| self.select(d, i)).collect()
+        split_views("unbind", self, dd, &vec![1; self.shape()[dd]], true)
     }
 
     /// Repeats the tensor along each dim (`Tensor.repeat`).

@@ -8,6 +8,7 @@ pub(crate) mod dropout;
 pub(crate) mod embedding;
 pub(crate) mod linear;
 pub(crate) mod loss;
+pub(crate) mod lstm_fused;
 pub(crate) mod normalization;
 pub(crate) mod pooling;
 pub(crate) mod rnn;

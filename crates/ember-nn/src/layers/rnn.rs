@@ -3,12 +3,16 @@
 //! gate layouts are PyTorch's (`weight_ih_l0`, `bias_hh_l1_reverse`; LSTM gates `i f g o`,
 //! GRU gates `r z n`), so PyTorch checkpoints load by name.
 //!
-//! Each step is written with tensor ops, so backward is autograd's; the input projection of
-//! all time steps is one matrix product per layer and direction.
+//! The input projection of all time steps is one matrix product per layer and direction. An
+//! LSTM then runs the recurrence as one fused autograd node per layer and direction
+//! (`lstm_fused.rs`); RNN, GRU and an LSTM built with `fused(false)` write each step with
+//! tensor ops, so their backward is autograd's (to any order).
 
 use std::any::Any;
 
-use ember_autograd::{DType, Tensor};
+use ember_autograd::{DType, Function, Tensor};
+
+use super::lstm_fused::LstmSequence;
 
 use crate::functional as F;
 use crate::init;
@@ -93,6 +97,10 @@ pub struct RecurrentLayer {
     pub dropout: f64,
     /// Training mode.
     pub training: bool,
+    /// An LSTM runs each layer and direction as one fused autograd node (default; first-order
+    /// gradients only, like PyTorch's fused kernels) instead of recording every op of every
+    /// step (any order). See [`fused`](RecurrentLayer::fused).
+    pub fused: bool,
     params: Vec<(String, Tensor)>,
     has_bias: bool,
     hooks: Hooks,
@@ -123,6 +131,7 @@ impl RecurrentLayer {
             bidirectional: false,
             dropout: 0.0,
             training: true,
+            fused: true,
             params: Vec::new(),
             has_bias: true,
             hooks: Hooks::new(),
@@ -243,12 +252,31 @@ impl RecurrentLayer {
                     -1,
                 ]);
                 let idx = layer * dirs + d;
+                if self.kind == RnnKind::Lstm && self.fused && len > 0 {
+                    let xw = match b_hh {
+                        Some(b) => xw.add(b),
+                        None => xw,
+                    };
+                    let c0 = c0.as_ref().expect("LSTM cell state").select(0, idx);
+                    let mut o = LstmSequence { reverse: d == 1 }.apply(&[
+                        &xw,
+                        &h0.select(0, idx),
+                        &c0,
+                        w_hh,
+                    ]);
+                    c_n.push(o.pop().expect("c_n"));
+                    h_n.push(o.pop().expect("h_n"));
+                    outs.push(o.pop().expect("ys"));
+                    continue;
+                }
                 let mut ht = h0.select(0, idx);
                 let mut ct = c0.as_ref().map(|c| c.select(0, idx));
+                // One unbind (a single backward node) rather than a select per step.
+                let xs = xw.unbind(0);
                 let mut ys = vec![None; len];
                 for s in 0..len {
                     let t = if d == 1 { len - 1 - s } else { s };
-                    let (nh, nc) = step(self.kind, &xw.select(0, t), &ht, ct.as_ref(), w_hh, b_hh);
+                    let (nh, nc) = step(self.kind, &xs[t], &ht, ct.as_ref(), w_hh, b_hh);
                     ys[t] = Some(nh.clone());
                     ht = nh;
                     ct = nc;
@@ -415,6 +443,21 @@ impl RecurrentLayer {
     /// Takes and returns `(N, L, H)` sequences.
     pub fn batch_first(mut self, yes: bool) -> RecurrentLayer {
         self.batch_first = yes;
+        self
+    }
+    /// For an LSTM: `true` (the default) runs each layer and direction over the whole
+    /// sequence as one autograd node with fused cell kernels and one `W_hh` gradient product;
+    /// its backward is first-order (a backward with `create_graph` panics). `false` records
+    /// the composed ops of every step: slower, but differentiable to any order. Both give the
+    /// same values and gradients (to rounding). RNN and GRU always record the composed ops.
+    ///
+    /// ```
+    /// use ember_nn::LSTM;
+    /// let lstm = LSTM::new(3, 4).fused(false);
+    /// assert!(!lstm.fused);
+    /// ```
+    pub fn fused(mut self, yes: bool) -> RecurrentLayer {
+        self.fused = yes;
         self
     }
     /// Dropout between stacked layers.

@@ -16,9 +16,13 @@ use crate::layout::{Dims, Layout};
 use crate::ops::map::broadcast_strides;
 use crate::strided::Walk;
 
-/// Below this many multiply-adds (`m·n·k`) one gemm call stays on one thread: gemm's own
-/// threading threshold (48·48·256), where splitting starts to pay.
-const GEMM_PAR_MACS: usize = 48 * 48 * 256;
+/// Below this many multiply-adds (`m·n·k`) one gemm call stays on one thread. gemm's own
+/// threshold (48·48·256 = 0.6 M) is right for a product run alone, with rayon's workers awake;
+/// inside a training step the workers have gone to sleep between products, and waking them
+/// (futex round trips, 3 threads on 2 cores) cost more than the split saved: on the 2-core
+/// build machine `lstm_train` (1 M-MAC products per time step) ran at 76 steps/s with 0.6 M,
+/// 163 with 2 M, 155 with 8 M; `mlp_train` 236 / 251 / 242 (medians, one run each).
+const GEMM_PAR_MACS: usize = 2_000_000;
 /// A batch whose matrices each have fewer multiply-adds than this is parallelised over the
 /// batch (one single-threaded gemm per matrix) rather than inside each product. The value is a
 /// first guess (the `bmm` row, 128·64·128 per matrix, falls under it); not yet tuned by

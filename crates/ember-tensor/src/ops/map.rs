@@ -273,6 +273,13 @@ pub(crate) fn assign3<T: Element, V: Element, W: Element>(
                             for ((v, &x), &y) in o.iter_mut().zip(xa).zip(xb) {
                                 *v = f(*v, x, y);
                             }
+                        } else if sa == 1 && sb == 0 {
+                            // A scalar third operand (`add_scaled_`'s `1`, the optimizers'
+                            // hot path): a plain loop the compiler vectorises.
+                            let (xa, y) = (&xa[oa..oa + len], xb[ob]);
+                            for (v, &x) in o.iter_mut().zip(xa) {
+                                *v = f(*v, x, y);
+                            }
                         } else {
                             for (i, v) in o.iter_mut().enumerate() {
                                 *v = f(*v, xa[oa + i * sa], xb[ob + i * sb]);

@@ -38,6 +38,7 @@ pub mod pool;
 pub(crate) mod reduce;
 pub(crate) mod reduce_kernels;
 pub(crate) mod reduce_stats;
+pub(crate) mod rnn_cell;
 pub(crate) mod scan;
 pub(crate) mod scatter;
 pub mod slice;

@@ -134,7 +134,12 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         let (mut loss_sum, mut seen) = (0.0f64, 0usize);
         for (i, batch) in bar.wrap(train_loader.iter()).enumerate() {
             let (images, labels) = batch?;
-            let loss = F::cross_entropy(&model.forward(&images), &labels);
+            let logits = model.forward(&images);
+            if step == 0 {
+                // The Graphs tab: the model as the autograd graph of this first forward saw it.
+                writer.add_graph(&[&logits], &model.named_parameters())?;
+            }
+            let loss = F::cross_entropy(&logits, &labels);
             opt.zero_grad(true);
             loss.backward();
             opt.step();
