@@ -80,13 +80,9 @@ def tiny_ops():
     return body
 
 
-def mlp_train():
-    torch.manual_seed(22)
-    model = torch.nn.Sequential(torch.nn.Linear(784, 512), torch.nn.ReLU(), torch.nn.Linear(512, 512),
-                                torch.nn.ReLU(), torch.nn.Linear(512, 10))
+def sgd_step(model, x, target):
+    """One training step of `model` on (x, target): cross-entropy, SGD with momentum 0.9."""
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    x = normal(128, 784, seed=22)
-    target = torch.arange(128) % 10
 
     def body():
         opt.zero_grad()
@@ -95,6 +91,13 @@ def mlp_train():
         opt.step()
         loss.item()
     return body
+
+
+def mlp_train():
+    torch.manual_seed(22)
+    model = torch.nn.Sequential(torch.nn.Linear(784, 512), torch.nn.ReLU(), torch.nn.Linear(512, 512),
+                                torch.nn.ReLU(), torch.nn.Linear(512, 10))
+    return sgd_step(model, normal(128, 784, seed=22), torch.arange(128) % 10)
 
 
 def lstm_train():
@@ -199,6 +202,55 @@ def mnist_epoch():
     return body
 
 
+class BasicBlock(torch.nn.Module):
+    """torchvision's BasicBlock (names and layout), as bench/src/rows_resnet.rs."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        nn = torch.nn
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.downsample = None
+        if stride != 1 or cin != cout:
+            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False),
+                                            nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        f = torch.nn.functional
+        y = f.relu(self.bn1(self.conv1(x)))
+        y = self.bn2(self.conv2(y))
+        return f.relu(y + (x if self.downsample is None else self.downsample(x)))
+
+
+class ResNet18(torch.nn.Module):
+    """The CIFAR ResNet-18: 3x3 stem, no max-pool."""
+
+    def __init__(self, classes=10):
+        super().__init__()
+        nn = torch.nn
+        self.conv1 = nn.Conv2d(3, 64, 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        stage = lambda cin, cout, s: nn.Sequential(BasicBlock(cin, cout, s), BasicBlock(cout, cout, 1))
+        self.layer1, self.layer2 = stage(64, 64, 1), stage(64, 128, 2)
+        self.layer3, self.layer4 = stage(128, 256, 2), stage(256, 512, 2)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(512, classes)
+
+    def forward(self, x):
+        x = torch.nn.functional.relu(self.bn1(self.conv1(x)))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.fc(self.avgpool(x).flatten(1))
+
+
+def resnet18_train():
+    torch.manual_seed(51)
+    model = ResNet18(10)
+    assert sum(p.numel() for p in model.parameters()) == 11_173_962
+    return sgd_step(model, normal(64, 3, 32, 32, seed=51), torch.arange(64) % 10)
+
+
 CONV_FLOPS = 2.0 * 32 * 64 * 64 * 9 * 56 * 56
 GRAD_ROWS = {"conv_fwd_bwd"}
 GF, GB, US, SPS, IPS = "GFLOP/s", "GB/s", "us/op", "steps/s", "images/s"
@@ -221,6 +273,7 @@ ROWS = [
     ("conv_fwd", GF, CONV_FLOPS, conv_fwd),
     ("conv_fwd_bwd", GF, 3 * CONV_FLOPS, conv_fwd_bwd),
     ("mnist_epoch", IPS, 60000.0, mnist_epoch),
+    ("resnet18_train", IPS, 64.0, resnet18_train),
 ]
 
 

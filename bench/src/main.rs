@@ -8,6 +8,7 @@ mod rows_autograd;
 mod rows_conv;
 mod rows_mnist;
 mod rows_reduce;
+mod rows_resnet;
 
 use std::time::{Duration, Instant};
 
@@ -153,6 +154,7 @@ fn all_rows() -> Vec<Row> {
     rows.extend(rows_autograd::rows());
     rows.extend(rows_conv::rows());
     rows.extend(rows_mnist::rows());
+    rows.extend(rows_resnet::rows());
     rows
 }
 

@@ -39,17 +39,30 @@ fn mlp_train() -> Box<dyn FnMut()> {
         .append(Linear::new(512, 512))
         .append(ReLU::new())
         .append(Linear::new(512, 10));
-    let mut opt = Sgd::new(
-        model.parameters(),
+    let x = Tensor::from_array(Normal::new(22).array(&[128, 784]));
+    sgd_step(model, x, Tensor::arange(0.0, 128.0, 1.0, DType::I64).remainder(10))
+}
+
+/// `Sgd` with lr 0.01 and momentum 0.9, the optimizer of every training row.
+pub(crate) fn sgd(params: Vec<Tensor>) -> Sgd {
+    Sgd::new(
+        params,
         SgdOptions {
             lr: 0.01,
             momentum: 0.9,
             ..Default::default()
         },
-    );
-    let mut g = Normal::new(22);
-    let x = Tensor::from_array(g.array(&[128, 784]));
-    let target = Tensor::arange(0.0, 128.0, 1.0, DType::I64).remainder(10);
+    )
+}
+
+/// One training step of `model` on `(x, target)`: cross-entropy, backward, [`sgd`] (the
+/// PyTorch side's `sgd_step`).
+pub(crate) fn sgd_step<M: Module + 'static>(
+    model: M,
+    x: Tensor,
+    target: Tensor,
+) -> Box<dyn FnMut()> {
+    let mut opt = sgd(model.parameters());
     Box::new(move || {
         opt.zero_grad(true);
         let loss = F::cross_entropy(&model.forward(&x), &target);
@@ -67,14 +80,7 @@ fn lstm_train() -> Box<dyn FnMut()> {
     let head = Linear::new(128, 10);
     let mut params = lstm.parameters();
     params.extend(head.parameters());
-    let mut opt = Sgd::new(
-        params,
-        SgdOptions {
-            lr: 0.01,
-            momentum: 0.9,
-            ..Default::default()
-        },
-    );
+    let mut opt = sgd(params);
     let mut g = Normal::new(23);
     let x = Tensor::from_array(g.array(&[32, 16, 64])); // (L, N, H_in)
     let target = Tensor::arange(0.0, 16.0, 1.0, DType::I64).remainder(10);

@@ -160,19 +160,28 @@ struct Pooling {
     lead: Vec<usize>,
     in_sp: Vec<usize>,
     out_sp: Vec<usize>,
-    dims: Vec<DimWindows>,
+    /// The flat input indices of every output position's taps, built once per op (they are
+    /// the same for every plane): output `o` reads `taps[tap_start[o]..tap_start[o + 1]]`.
+    taps: Vec<usize>,
+    tap_start: Vec<usize>,
+    /// Each window's size counting padding (the average's divisor with `count_include_pad`).
+    sizes: Vec<usize>,
 }
 
 impl Pooling {
     fn new(x_shape: &[usize], out_sp: Vec<usize>, dims: Vec<DimWindows>) -> Pooling {
         let nd = out_sp.len();
         let lead = x_shape[..x_shape.len() - nd].to_vec();
+        let in_sp = x_shape[x_shape.len() - nd..].to_vec();
+        let (taps, tap_start, sizes) = window_table(&in_sp, &out_sp, &dims);
         Pooling {
             planes: lead.iter().product(),
             lead,
-            in_sp: x_shape[x_shape.len() - nd..].to_vec(),
+            in_sp,
             out_sp,
-            dims,
+            taps,
+            tap_start,
+            sizes,
         }
     }
     fn in_prod(&self) -> usize {
@@ -187,41 +196,62 @@ impl Pooling {
         s
     }
 
-    /// Calls `f(output_flat_index, window)` for every output position of a plane, where
-    /// `window` lists the flat input indices of the window's taps (`include_pad`: the window's
-    /// size counting padding).
+    /// Calls `f(output_flat_index, window, size)` for every output position of a plane, where
+    /// `window` lists the flat input indices of the window's taps and `size` is the window's
+    /// size counting padding.
+    #[inline]
     fn for_each_window(&self, mut f: impl FnMut(usize, &[usize], usize)) {
-        let nd = self.out_sp.len();
-        let mut strides = vec![1usize; nd];
-        for d in (0..nd.saturating_sub(1)).rev() {
-            strides[d] = strides[d + 1] * self.in_sp[d + 1];
-        }
-        let mut opos = vec![0usize; nd];
-        let mut taps: Vec<usize> = Vec::new();
-        for o in 0..self.out_prod() {
-            let mut r = o;
-            for d in (0..nd).rev() {
-                opos[d] = r % self.out_sp[d];
-                r /= self.out_sp[d];
-            }
-            taps.clear();
-            taps.push(0);
-            let mut size = 1;
-            for d in 0..nd {
-                let w = &self.dims[d];
-                let (first, count) = (w.first[opos[d]], w.count[opos[d]]);
-                size *= w.size[opos[d]];
-                let prev = taps.len();
-                for t in 0..prev {
-                    for j in 0..count {
-                        taps.push(taps[t] + (first + j * w.step) * strides[d]);
-                    }
-                }
-                taps.drain(..prev);
-            }
-            f(o, &taps, size);
+        for (o, (w, &size)) in self.tap_start.windows(2).zip(&self.sizes).enumerate() {
+            f(o, &self.taps[w[0]..w[1]], size);
         }
     }
+}
+
+/// The window table of [`Pooling`]: every output position's taps (flat input indices within a
+/// plane), where each position's taps start, and each window's padded size.
+fn window_table(
+    in_sp: &[usize],
+    out_sp: &[usize],
+    dims: &[DimWindows],
+) -> (Vec<usize>, Vec<usize>, Vec<usize>) {
+    let nd = out_sp.len();
+    let mut strides = vec![1usize; nd];
+    for d in (0..nd.saturating_sub(1)).rev() {
+        strides[d] = strides[d + 1] * in_sp[d + 1];
+    }
+    let out_prod: usize = out_sp.iter().product();
+    let mut all = Vec::new();
+    let mut start = Vec::with_capacity(out_prod + 1);
+    let mut sizes = Vec::with_capacity(out_prod);
+    let mut opos = vec![0usize; nd];
+    let mut taps: Vec<usize> = Vec::new();
+    start.push(0);
+    for o in 0..out_prod {
+        let mut r = o;
+        for d in (0..nd).rev() {
+            opos[d] = r % out_sp[d];
+            r /= out_sp[d];
+        }
+        taps.clear();
+        taps.push(0);
+        let mut size = 1;
+        for d in 0..nd {
+            let w = &dims[d];
+            let (first, count) = (w.first[opos[d]], w.count[opos[d]]);
+            size *= w.size[opos[d]];
+            let prev = taps.len();
+            for t in 0..prev {
+                for j in 0..count {
+                    taps.push(taps[t] + (first + j * w.step) * strides[d]);
+                }
+            }
+            taps.drain(..prev);
+        }
+        all.extend_from_slice(&taps);
+        start.push(all.len());
+        sizes.push(size);
+    }
+    (all, start, sizes)
 }
 
 /// Max over every window, with the flat spatial index of the maximum; NaN wins as in PyTorch.
