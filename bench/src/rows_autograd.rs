@@ -40,7 +40,11 @@ fn mlp_train() -> Box<dyn FnMut()> {
         .append(ReLU::new())
         .append(Linear::new(512, 10));
     let x = Tensor::from_array(Normal::new(22).array(&[128, 784]));
-    sgd_step(model, x, Tensor::arange(0.0, 128.0, 1.0, DType::I64).remainder(10))
+    sgd_step(
+        model,
+        x,
+        Tensor::arange(0.0, 128.0, 1.0, DType::I64).remainder(10),
+    )
 }
 
 /// `Sgd` with lr 0.01 and momentum 0.9, the optimizer of every training row.

@@ -26,7 +26,10 @@ struct BasicBlock {
 impl BasicBlock {
     fn new(cin: usize, cout: usize, stride: usize) -> BasicBlock {
         BasicBlock {
-            conv1: Conv2d::new(cin, cout, 3).stride(stride).padding(1).bias(false),
+            conv1: Conv2d::new(cin, cout, 3)
+                .stride(stride)
+                .padding(1)
+                .bias(false),
             bn1: BatchNorm2d::new(cout),
             conv2: Conv2d::new(cout, cout, 3).padding(1).bias(false),
             bn2: BatchNorm2d::new(cout),
