@@ -97,7 +97,9 @@ impl Normal {
                 v.push((r * t.sin()) as f32);
             }
         }
-        ember::Array::from_vec(v, shape)
+        // Copied into Ember's allocator, as `Array::randn` would allocate (huge pages for
+        // large buffers); PyTorch's `torch.randn` likewise allocates through its own.
+        ember::Array::from_slice(&v, shape)
     }
 }
 

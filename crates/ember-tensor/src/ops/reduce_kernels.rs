@@ -79,7 +79,7 @@ impl<A: Copy + Send + Sync, M, F> Fold<A, M, F> {
             let (l, r) = xs.split_at(mid);
             return (self.fold)(self.blocked(l), self.blocked(r));
         }
-        crate::vmath::with_simd(|| self.leaf(xs))
+        crate::vmath::with_simd(Leaf { fold: self, xs })
     }
 
     /// The multi-lane fold of one block (at most `BLOCK` elements).
@@ -100,14 +100,32 @@ impl<A: Copy + Send + Sync, M, F> Fold<A, M, F> {
         for &x in chunks.remainder() {
             rest = (self.fold)(rest, (self.map)(x));
         }
-        let mut w = LANES;
-        while w > 1 {
-            w /= 2;
-            for k in 0..w {
-                acc[k] = (self.fold)(acc[k], acc[k + w]);
-            }
+        // The lanes are combined in order, not as a tree: with a tree LLVM's SLP vectoriser
+        // turns the whole function into 2-wide vectors (measured: sum_dim at 2/3 of the
+        // memory bandwidth); 32 terms in order cost nothing in accuracy.
+        let mut total = rest;
+        for a in acc {
+            total = (self.fold)(total, a);
         }
-        (self.fold)(acc[0], rest)
+        total
+    }
+}
+
+/// One block of a contiguous fold, as a [`SimdKernel`](crate::vmath::SimdKernel).
+struct Leaf<'a, T, A, M, F> {
+    fold: &'a Fold<A, M, F>,
+    xs: &'a [T],
+}
+
+impl<T: Copy, A: Copy + Send + Sync, M, F> crate::vmath::SimdKernel for Leaf<'_, T, A, M, F>
+where
+    M: Fn(T) -> A,
+    F: Fn(A, A) -> A,
+{
+    type Out = A;
+    #[inline(always)]
+    fn run(self) -> A {
+        self.fold.leaf(self.xs)
     }
 }
 
