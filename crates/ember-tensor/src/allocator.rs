@@ -94,6 +94,57 @@ impl<T: Element> Pool<T> {
     }
 }
 
+/// A kernel's temporary buffer (im2col columns, per-thread accumulators), taken from the
+/// cache and given back when dropped. Fresh buffers would cost page faults on every call and,
+/// for a zeroed one that a kernel reads before writing, a copy-on-write fault with a TLB
+/// shootdown across cores per page (measured at ~8% of a ResNet-18 training step).
+pub(crate) struct Scratch<T: Element> {
+    v: Vec<T>,
+}
+
+impl<T: Element> Scratch<T> {
+    /// `len` elements with unspecified (valid) contents.
+    pub(crate) fn uninit(len: usize) -> Self {
+        Scratch {
+            v: T::pool().take_uninit(len),
+        }
+    }
+
+    /// `len` elements set to `value`.
+    pub(crate) fn filled(len: usize, value: T) -> Self {
+        Scratch {
+            v: T::pool().take_filled(len, value),
+        }
+    }
+
+    /// The buffer, no longer returned to the cache on drop (it goes with the array it becomes).
+    pub(crate) fn into_vec(mut self) -> Vec<T> {
+        std::mem::take(&mut self.v)
+    }
+}
+
+impl<T: Element> std::ops::Deref for Scratch<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        &self.v
+    }
+}
+
+impl<T: Element> std::ops::DerefMut for Scratch<T> {
+    fn deref_mut(&mut self) -> &mut [T] {
+        &mut self.v
+    }
+}
+
+impl<T: Element> Drop for Scratch<T> {
+    fn drop(&mut self) {
+        let v = std::mem::take(&mut self.v);
+        if !v.is_empty() {
+            T::pool().give_back(v);
+        }
+    }
+}
+
 /// Below this, buffers are left on normal pages: a huge page is 2 MiB.
 const HUGE_PAGE_BYTES: usize = 2 << 20;
 

@@ -19,7 +19,10 @@ use std::ops::{Add, AddAssign, Mul};
 use rayon::prelude::*;
 
 use crate::Array;
+use crate::allocator::Scratch;
 use crate::dtype::{DType, Element};
+
+mod batched;
 
 /// Stride, zero padding, dilation (one value per spatial dim) and groups of a convolution.
 ///
@@ -375,13 +378,12 @@ fn for_each_segment(
 }
 
 /// Writes the columns of the tile `[o0, o1)` of outer output positions of one group's image
-/// `x` (`C_in/groups` planes) into `col` (`rows × tcols`, row-major).
-fn im2col<T: ConvFloat>(g: &Geom, x: &[T], o0: usize, o1: usize, col: &mut [T]) {
+/// `x` (`C_in/groups` planes) into `col` (`rows × tcols`, row stride `ld` ≥ tcols).
+fn im2col<T: ConvFloat>(g: &Geom, x: &[T], (o0, o1): (usize, usize), col: &mut [T], ld: usize) {
     let nd = g.in_sp.len();
     let (ol, il, s) = (g.out_last(), g.in_sp[nd - 1], g.stride[nd - 1]);
-    let tcols = (o1 - o0) * ol;
     for_each_segment(g, o0, o1, |row, at, base, off| {
-        let seg = &mut col[row * tcols + at..row * tcols + at + ol];
+        let seg = &mut col[row * ld + at..row * ld + at + ol];
         let Some(base) = base else {
             seg.fill(T::ZERO);
             return;
@@ -402,15 +404,14 @@ fn im2col<T: ConvFloat>(g: &Geom, x: &[T], o0: usize, o1: usize, col: &mut [T]) 
     });
 }
 
-/// Adds the columns `col` of the tile `[o0, o1)` back into the image `x` (the adjoint of
-/// [`im2col`]).
-fn col2im<T: ConvFloat>(g: &Geom, col: &[T], o0: usize, o1: usize, x: &mut [T]) {
+/// Adds the columns `col` (row stride `ld`) of the tile `[o0, o1)` back into the image `x`
+/// (the adjoint of [`im2col`]).
+fn col2im<T: ConvFloat>(g: &Geom, col: &[T], (o0, o1): (usize, usize), x: &mut [T], ld: usize) {
     let nd = g.in_sp.len();
     let (ol, il, s) = (g.out_last(), g.in_sp[nd - 1], g.stride[nd - 1]);
-    let tcols = (o1 - o0) * ol;
     for_each_segment(g, o0, o1, |row, at, base, off| {
         let Some(base) = base else { return };
-        let seg = &col[row * tcols + at..row * tcols + at + ol];
+        let seg = &col[row * ld + at..row * ld + at + ol];
         let line = &mut x[base..base + il];
         let (lo, hi) = valid_range(ol, il, s, off);
         let start = ((lo * s) as isize + off) as usize;
@@ -541,12 +542,21 @@ fn forward_impl<T: ConvFloat>(g: &Geom, x: &Array, w: &Array, bias: Option<&Arra
     let ntiles = g.out_outer().div_ceil(tile);
     let ol = g.out_last();
     let threads = rayon::current_num_threads();
+    let per = batched::images_per_item(g, ntiles, std::mem::size_of::<T>(), threads);
+    if per > 1 {
+        with_data(x, |xs: &[T]| {
+            with_data(w, |ws: &[T]| {
+                batched::forward(g, xs, ws, bias_v.as_deref(), per, &mut out)
+            })
+        });
+        return Array::from_contiguous(out, &out_shape);
+    }
     let items = g.n * ntiles;
     let gemm_threads = if items >= threads { 1 } else { threads };
     let dst = SharedPtr(out.as_mut_ptr());
     with_data(x, |xs: &[T]| {
         with_data(w, |ws: &[T]| {
-            let work = |col: &mut Vec<T>, item: usize| {
+            let work = |col: &mut Scratch<T>, item: usize| {
                 let (n, t) = (item / ntiles, item % ntiles);
                 let (o0, o1) = (t * tile, ((t + 1) * tile).min(g.out_outer()));
                 let tcols = (o1 - o0) * ol;
@@ -557,8 +567,8 @@ fn forward_impl<T: ConvFloat>(g: &Geom, x: &Array, w: &Array, bias: Option<&Arra
                     let (rhs, rhs_rs) = if pointwise {
                         (xg[o0 * ol..].as_ptr(), in_prod)
                     } else {
-                        col.resize(rows * tcols, T::ZERO);
-                        im2col(g, xg, o0, o1, col);
+                        let col = &mut col[..rows * tcols];
+                        im2col(g, xg, (o0, o1), col, tcols);
                         (col.as_ptr(), tcols)
                     };
                     let out_off = (n * g.cout + gi * cog) * out_prod + o0 * ol;
@@ -577,7 +587,7 @@ fn forward_impl<T: ConvFloat>(g: &Geom, x: &Array, w: &Array, bias: Option<&Arra
                         }
                     }
                     // SAFETY: lhs is group gi's weight block `cog × rows` (row stride rows) in
-                    // `ws` (len cout·rows); rhs is `rows × tcols` in `col` (resized above) or,
+                    // `ws` (len cout·rows); rhs is `rows × tcols` in `col` (sliced above) or,
                     // pointwise, the rows c < cig of `xg` at columns o0·ol + [0, tcols) <
                     // in_prod; dst as above.
                     unsafe {
@@ -595,12 +605,13 @@ fn forward_impl<T: ConvFloat>(g: &Geom, x: &Array, w: &Array, bias: Option<&Arra
                     };
                 }
             };
+            let col = || Scratch::uninit(if pointwise { 0 } else { rows * tile * ol });
             if gemm_threads == 1 {
                 (0..items)
                     .into_par_iter()
-                    .for_each_init(Vec::new, |col, item| work(col, item));
+                    .for_each_init(col, |col, item| work(col, item));
             } else {
-                let mut col = Vec::new();
+                let mut col = col();
                 (0..items).for_each(|item| work(&mut col, item));
             }
         })
@@ -610,7 +621,8 @@ fn forward_impl<T: ConvFloat>(g: &Geom, x: &Array, w: &Array, bias: Option<&Arra
 
 /// Gradient of a regular convolution with respect to its input (`conv_transpose` of `dy` with
 /// the same weight): `dy: (N, C_out, *out)`, `weight: (C_out, C_in/groups, *k)`; returns
-/// `(N, C_in, *input_spatial)`. Computed as col2im(Wᵀ·dy). This is also the forward of the
+/// `(N, C_in, *input_spatial)`. Computed as col2im(Wᵀ·dy), or with stride 1 as a forward
+/// convolution of `dy` with the flipped, transposed weight. This is also the forward of the
 /// transposed convolution.
 ///
 /// ```
@@ -646,10 +658,82 @@ pub fn conv_backward_input(
     // convolution's output_padding may make it differ from the formula).
     g.out_sp = dy.shape()[2..].to_vec();
     let (dy, w) = (dy.contiguous(), weight.contiguous());
+    if let Some(fg) = as_forward(&g) {
+        return match dt {
+            DType::F32 => backward_input_as_forward::<f32>(&g, &fg, &dy, &w),
+            _ => backward_input_as_forward::<f64>(&g, &fg, &dy, &w),
+        };
+    }
     match dt {
         DType::F32 => backward_input_impl::<f32>(&g, &dy, &w),
         _ => backward_input_impl::<f64>(&g, &dy, &w),
     }
+}
+
+/// With stride 1, the input gradient is itself a convolution: `dy` correlated with the
+/// weight flipped in space and transposed within each group (`C_out/g ↔ C_in/g`), padded by
+/// `dilation·(k-1) - padding`. Run as a forward its products have depth `C_out/g·∏k`
+/// instead of col2im's `C_out/g`, which keeps gemm at full speed (PyTorch/oneDNN do the
+/// same). Returns that forward's geometry when it applies: stride 1, a kernel larger than
+/// 1×1 (pointwise is already a plain product), padding at most `dilation·(k-1)`, an output
+/// exactly the input's size, and a column matrix (`C_out·∏k × ∏in` per image) not much
+/// bigger than col2im's (`C_in·∏k × ∏out`): where channels grow and planes shrink, as in
+/// the MNIST CNN's second convolution, moving 2-3× more memory costs more than the deeper
+/// product saves.
+fn as_forward(g: &Geom) -> Option<Geom> {
+    if g.is_pointwise()
+        || g.stride.iter().any(|&s| s != 1)
+        || 4 * g.cout * g.in_prod() > 5 * g.cin * g.out_prod()
+    {
+        return None;
+    }
+    let mut padding = Vec::with_capacity(g.k_sp.len());
+    for i in 0..g.k_sp.len() {
+        let reach = g.dilation[i] * (g.k_sp[i] - 1);
+        if g.padding[i] > reach || g.out_sp[i] + reach < 2 * g.padding[i] {
+            return None;
+        }
+        let pad = reach - g.padding[i];
+        if g.out_sp[i] + reach - 2 * g.padding[i] != g.in_sp[i] {
+            return None;
+        }
+        padding.push(pad);
+    }
+    Some(Geom {
+        n: g.n,
+        cin: g.cout,
+        cout: g.cin,
+        groups: g.groups,
+        in_sp: g.out_sp.clone(),
+        k_sp: g.k_sp.clone(),
+        out_sp: g.in_sp.clone(),
+        stride: g.stride.clone(),
+        padding,
+        dilation: g.dilation.clone(),
+    })
+}
+
+/// The input gradient of `g` as the forward convolution `fg` (see [`as_forward`]).
+fn backward_input_as_forward<T: ConvFloat>(g: &Geom, fg: &Geom, dy: &Array, w: &Array) -> Array {
+    let (cig, cog, kp) = (g.cig(), g.cog(), g.kprod());
+    // w'[(gi·cig + ci), co, k̄] = w[(gi·cog + co), ci, k]: reversing the flattened kernel
+    // index flips every spatial dim at once.
+    let ws: Vec<T> = w.to_vec::<T>();
+    let mut flipped = vec![T::ZERO; ws.len()];
+    for gi in 0..g.groups {
+        for co in 0..cog {
+            for ci in 0..cig {
+                let src = &ws[((gi * cog + co) * cig + ci) * kp..][..kp];
+                let dst = &mut flipped[((gi * cig + ci) * cog + co) * kp..][..kp];
+                for (d, s) in dst.iter_mut().zip(src.iter().rev()) {
+                    *d = *s;
+                }
+            }
+        }
+    }
+    let mut w_shape = vec![g.cin, cog];
+    w_shape.extend_from_slice(&g.k_sp);
+    forward_impl::<T>(fg, dy, &Array::from_vec(flipped, &w_shape), None)
 }
 
 fn backward_input_impl<T: ConvFloat>(g: &Geom, dy: &Array, w: &Array) -> Array {
@@ -672,10 +756,22 @@ fn backward_input_impl<T: ConvFloat>(g: &Geom, dy: &Array, w: &Array) -> Array {
     let ntiles = g.out_outer().div_ceil(tile);
     let ol = g.out_last();
     let threads = rayon::current_num_threads();
+    let per = batched::images_per_item(g, ntiles, std::mem::size_of::<T>(), threads);
+    if per > 1 {
+        if pointwise {
+            dx.fill(T::ZERO);
+        }
+        with_data(dy, |dys: &[T]| {
+            with_data(w, |ws: &[T]| {
+                batched::backward_input(g, dys, ws, per, &mut dx)
+            })
+        });
+        return Array::from_contiguous(dx, &x_shape);
+    }
     let gemm_threads = if g.n >= threads { 1 } else { threads };
     with_data(dy, |dys: &[T]| {
         with_data(w, |ws: &[T]| {
-            let work = |col: &mut Vec<T>, (n, dxn): (usize, &mut [T])| {
+            let work = |col: &mut Scratch<T>, (n, dxn): (usize, &mut [T])| {
                 for gi in 0..g.groups {
                     let dxg = &mut dxn[gi * cig * in_prod..][..cig * in_prod];
                     let lhs = ws[gi * cog * rows..].as_ptr();
@@ -702,8 +798,8 @@ fn backward_input_impl<T: ConvFloat>(g: &Geom, dy: &Array, w: &Array) -> Array {
                     for t in 0..ntiles {
                         let (o0, o1) = (t * tile, ((t + 1) * tile).min(g.out_outer()));
                         let tcols = (o1 - o0) * ol;
-                        col.resize(rows * tcols, T::ZERO);
-                        // SAFETY: col is `rows × tcols` (resized above) and ours; lhs as
+                        let col = &mut col[..rows * tcols];
+                        // SAFETY: col is `rows × tcols` (sliced above) and ours; lhs as
                         // above; rhs is the tile's columns o0·ol + [0, tcols) of dy's
                         // `cog × out_prod` block (n, gi), within `dys`.
                         unsafe {
@@ -719,17 +815,18 @@ fn backward_input_impl<T: ConvFloat>(g: &Geom, dy: &Array, w: &Array) -> Array {
                                 gemm_threads,
                             )
                         };
-                        col2im(g, col, o0, o1, dxg);
+                        col2im(g, col, (o0, o1), dxg, tcols);
                     }
                 }
             };
             let per_image = g.cin * in_prod;
+            let col = || Scratch::uninit(if pointwise { 0 } else { rows * tile * ol });
             if gemm_threads == 1 {
                 dx.par_chunks_mut(per_image)
                     .enumerate()
-                    .for_each_init(Vec::new, work);
+                    .for_each_init(col, work);
             } else {
-                let mut col = Vec::new();
+                let mut col = col();
                 dx.chunks_mut(per_image)
                     .enumerate()
                     .for_each(|it| work(&mut col, it));
@@ -795,11 +892,18 @@ fn backward_weight_impl<T: ConvFloat>(g: &Geom, x: &Array, dy: &Array, w_shape: 
     let ntiles = g.out_outer().div_ceil(tile);
     let ol = g.out_last();
     let threads = rayon::current_num_threads();
+    let per = batched::images_per_item(g, ntiles, std::mem::size_of::<T>(), threads);
+    if per > 1 {
+        let dw = with_data(x, |xs: &[T]| {
+            with_data(dy, |dys: &[T]| batched::backward_weight(g, xs, dys, per))
+        });
+        return Array::from_contiguous(dw, w_shape);
+    }
     let items = g.n * ntiles;
     let gemm_threads = if items >= threads { 1 } else { threads };
     let dw = with_data(x, |xs: &[T]| {
         with_data(dy, |dys: &[T]| {
-            let work = |(acc, col): &mut (Vec<T>, Vec<T>), item: usize| {
+            let work = |(acc, col): &mut (Scratch<T>, Scratch<T>), item: usize| {
                 let (n, t) = (item / ntiles, item % ntiles);
                 let (o0, o1) = (t * tile, ((t + 1) * tile).min(g.out_outer()));
                 let tcols = (o1 - o0) * ol;
@@ -809,8 +913,8 @@ fn backward_weight_impl<T: ConvFloat>(g: &Geom, x: &Array, dy: &Array, w_shape: 
                     let (rhs, rs) = if pointwise {
                         (xg[o0 * ol..].as_ptr(), in_prod)
                     } else {
-                        col.resize(rows * tcols, T::ZERO);
-                        im2col(g, xg, o0, o1, col);
+                        let col = &mut col[..rows * tcols];
+                        im2col(g, xg, (o0, o1), col, tcols);
                         (col.as_ptr(), tcols)
                     };
                     let dy_off = (n * g.cout + gi * cog) * out_prod + o0 * ol;
@@ -833,10 +937,11 @@ fn backward_weight_impl<T: ConvFloat>(g: &Geom, x: &Array, dy: &Array, w_shape: 
                     };
                 }
             };
-            let new = || (vec![T::ZERO; wlen], Vec::new());
-            let sum = |mut a: Vec<T>, b: Vec<T>| {
-                for (x, y) in a.iter_mut().zip(b) {
-                    *x += y;
+            let col_len = if pointwise { 0 } else { rows * tile * ol };
+            let new = || (Scratch::filled(wlen, T::ZERO), Scratch::uninit(col_len));
+            let sum = |mut a: Scratch<T>, b: Scratch<T>| {
+                for (x, y) in a.iter_mut().zip(b.iter()) {
+                    *x += *y;
                 }
                 a
             };
@@ -850,11 +955,13 @@ fn backward_weight_impl<T: ConvFloat>(g: &Geom, x: &Array, dy: &Array, w_shape: 
                         st
                     })
                     .map(|st| st.0)
-                    .reduce(|| vec![T::ZERO; wlen], sum)
+                    .reduce_with(sum)
+                    .expect("at least one image")
+                    .into_vec()
             } else {
                 let mut st = new();
                 (0..items).for_each(|item| work(&mut st, item));
-                st.0
+                st.0.into_vec()
             }
         })
     });
