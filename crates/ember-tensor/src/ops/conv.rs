@@ -344,33 +344,68 @@ fn outer_offset(g: &Geom, mut o: usize, kidx: &[usize]) -> Option<usize> {
     Some(off)
 }
 
-/// Calls `f(row, segment_start_in_tile, input_offset or None, kl_offset)` for every segment of
-/// the tile `[o0, o1)` of outer output positions; the row index runs over (c, k0, …, k_last).
-fn for_each_segment(
-    g: &Geom,
-    o0: usize,
-    o1: usize,
-    mut f: impl FnMut(usize, usize, Option<usize>, isize),
-) {
+/// One segment of a column-matrix row: the `ol` output positions from `at` (within the tile)
+/// of row `row` read the input line that starts at `base` (`None`: the line is in the
+/// padding); only positions `lo..hi` of the segment fall inside the line, the first of them
+/// at input index `start` of the line.
+#[derive(Clone, Copy)]
+struct Segment {
+    row: usize,
+    at: usize,
+    base: Option<usize>,
+    lo: usize,
+    hi: usize,
+    start: usize,
+}
+
+/// Calls `f` for every segment of the tile `[o0, o1)` of outer output positions; the row
+/// index runs over (c, k0, …, k_last). The index arithmetic (divisions) is done once per
+/// kernel position and tile, not per channel: with the short lines of small images it
+/// otherwise costs as much as the copies.
+fn for_each_segment(g: &Geom, o0: usize, o1: usize, mut f: impl FnMut(Segment)) {
     let nd = g.in_sp.len();
     let kl = g.k_sp[nd - 1];
     let kouter = g.kprod() / kl.max(1);
-    let ol = g.out_last();
+    let (ol, il, s) = (g.out_last(), g.in_sp[nd - 1], g.stride[nd - 1]);
     let in_prod = g.in_prod();
+    let ranges: Vec<(usize, usize, usize)> = (0..kl)
+        .map(|k| {
+            let off = (k * g.dilation[nd - 1]) as isize - g.padding[nd - 1] as isize;
+            let (lo, hi) = valid_range(ol, il, s, off);
+            let start = if hi > lo {
+                ((lo * s) as isize + off) as usize
+            } else {
+                0
+            };
+            (lo, hi, start)
+        })
+        .collect();
+    let nt = o1 - o0;
     let mut kidx = vec![0usize; nd];
+    let mut bases = Vec::with_capacity(kouter * nt);
+    for ko in 0..kouter {
+        let mut r = ko;
+        for d in (0..nd.saturating_sub(1)).rev() {
+            kidx[d] = r % g.k_sp[d];
+            r /= g.k_sp[d];
+        }
+        bases.extend((0..nt).map(|t| outer_offset(g, o0 + t, &kidx)));
+    }
     for c in 0..g.cig() {
+        let plane = c * in_prod;
         for ko in 0..kouter {
-            let mut r = ko;
-            for d in (0..nd.saturating_sub(1)).rev() {
-                kidx[d] = r % g.k_sp[d];
-                r /= g.k_sp[d];
-            }
-            for t in 0..o1 - o0 {
-                let base = outer_offset(g, o0 + t, &kidx).map(|b| c * in_prod + b);
-                for k in 0..kl {
-                    let row = (c * kouter + ko) * kl + k;
-                    let off = (k * g.dilation[nd - 1]) as isize - g.padding[nd - 1] as isize;
-                    f(row, t * ol, base, off);
+            let row0 = (c * kouter + ko) * kl;
+            for (t, base) in bases[ko * nt..][..nt].iter().enumerate() {
+                let base = base.map(|b| plane + b);
+                for (k, &(lo, hi, start)) in ranges.iter().enumerate() {
+                    f(Segment {
+                        row: row0 + k,
+                        at: t * ol,
+                        base,
+                        lo,
+                        hi,
+                        start,
+                    });
                 }
             }
         }
@@ -382,23 +417,21 @@ fn for_each_segment(
 fn im2col<T: ConvFloat>(g: &Geom, x: &[T], (o0, o1): (usize, usize), col: &mut [T], ld: usize) {
     let nd = g.in_sp.len();
     let (ol, il, s) = (g.out_last(), g.in_sp[nd - 1], g.stride[nd - 1]);
-    for_each_segment(g, o0, o1, |row, at, base, off| {
-        let seg = &mut col[row * ld + at..row * ld + at + ol];
-        let Some(base) = base else {
+    for_each_segment(g, o0, o1, |sg| {
+        let seg = &mut col[sg.row * ld + sg.at..][..ol];
+        let Some(base) = sg.base else {
             seg.fill(T::ZERO);
             return;
         };
         let line = &x[base..base + il];
-        let (lo, hi) = valid_range(ol, il, s, off);
+        let (lo, hi) = (sg.lo, sg.hi);
         seg[..lo].fill(T::ZERO);
         seg[hi..].fill(T::ZERO);
-        let start = (lo * s) as isize + off;
         if s == 1 {
-            let start = start as usize;
-            seg[lo..hi].copy_from_slice(&line[start..start + (hi - lo)]);
+            seg[lo..hi].copy_from_slice(&line[sg.start..sg.start + (hi - lo)]);
         } else {
             for (j, v) in seg[lo..hi].iter_mut().enumerate() {
-                *v = line[start as usize + j * s];
+                *v = line[sg.start + j * s];
             }
         }
     });
@@ -409,14 +442,12 @@ fn im2col<T: ConvFloat>(g: &Geom, x: &[T], (o0, o1): (usize, usize), col: &mut [
 fn col2im<T: ConvFloat>(g: &Geom, col: &[T], (o0, o1): (usize, usize), x: &mut [T], ld: usize) {
     let nd = g.in_sp.len();
     let (ol, il, s) = (g.out_last(), g.in_sp[nd - 1], g.stride[nd - 1]);
-    for_each_segment(g, o0, o1, |row, at, base, off| {
-        let Some(base) = base else { return };
-        let seg = &col[row * ld + at..row * ld + at + ol];
+    for_each_segment(g, o0, o1, |sg| {
+        let Some(base) = sg.base else { return };
+        let seg = &col[sg.row * ld + sg.at..][..ol];
         let line = &mut x[base..base + il];
-        let (lo, hi) = valid_range(ol, il, s, off);
-        let start = ((lo * s) as isize + off) as usize;
-        for (j, &v) in seg[lo..hi].iter().enumerate() {
-            line[start + j * s] += v;
+        for (j, &v) in seg[sg.lo..sg.hi].iter().enumerate() {
+            line[sg.start + j * s] += v;
         }
     });
 }
