@@ -236,13 +236,23 @@ impl Array {
             self.dtype(),
             T::DTYPE
         );
-        let c = self.contiguous();
-        if c.storage.len() == c.numel()
-            && c.storage_offset() == 0
-            && let Ok(st) = Arc::try_unwrap(c.storage.clone())
-        {
-            drop(c);
-            return crate::storage::buffer_into_vec(st.try_take());
+        self.contiguous().into_vec()
+    }
+
+    /// The elements in row-major order, taking the buffer over without a copy when this array
+    /// is contiguous, covers its whole storage and nobody else holds that storage (a fresh
+    /// result); otherwise a copy. `T` must be the dtype (checked by the callers).
+    pub(crate) fn into_vec<T: Element>(self) -> Vec<T> {
+        let mut c = if self.is_contiguous() {
+            self
+        } else {
+            self.contiguous()
+        };
+        if c.storage.len() == c.numel() && c.storage_offset() == 0 {
+            match Arc::try_unwrap(c.storage) {
+                Ok(st) => return crate::storage::buffer_into_vec(st.try_take()),
+                Err(storage) => c = Array::from_parts(storage, c.layout),
+            }
         }
         let (off, n) = (c.storage_offset(), c.numel());
         c.with_slice(|s: &[T]| s[off..off + n].to_vec())

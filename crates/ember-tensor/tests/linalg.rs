@@ -221,6 +221,13 @@ fn addmm_and_baddbmm_match_reference() {
         nan.addmm(&i2, &i2, 0.0, 1.0).to_vec::<f32>(),
         vec![1.0, 0.0, 0.0, 1.0]
     );
+    // The output never shares the input's buffer, and the input is left as it was.
+    let input = Array::from([[1.0f32, 2.0], [3.0, 4.0]]);
+    let r = input.addmm(&i2, &Array::from([[1.0f32, 1.0], [0.0, 1.0]]), 1.0, 1.0);
+    assert_eq!(r.to_vec::<f32>(), vec![2.0, 3.0, 3.0, 5.0]);
+    assert_eq!(input.to_vec::<f32>(), vec![1.0, 2.0, 3.0, 4.0]);
+    r.fill_(0.0);
+    assert_eq!(input.to_vec::<f32>(), vec![1.0, 2.0, 3.0, 4.0]);
     // baddbmm
     let b1 = rand_f64(&mut rng, &[2, 3, 4]);
     let b2 = rand_f64(&mut rng, &[2, 4, 5]);

@@ -5,6 +5,26 @@ mod common;
 use common::*;
 use ember_tensor::{Array, DType, Ellipsis, IndexItem, NewAxis, Slice, s};
 
+#[test]
+fn to_vec_copies_and_leaves_the_array_and_its_views_intact() {
+    // A contiguous array that nobody else holds, a view of one, and a fresh result: `to_vec`
+    // may hand over only a buffer that no array can reach afterwards.
+    let a = Array::from([[1.0f32, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+    assert_eq!(a.to_vec::<f32>(), vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    assert_eq!(a.to_vec::<f32>(), vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    let row = a.select(0, 1);
+    assert_eq!(row.to_vec::<f32>(), vec![4.0, 5.0, 6.0]);
+    let t = a.t();
+    assert_eq!(t.to_vec::<f32>(), vec![1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
+    assert_eq!(t.to_vec::<f32>(), vec![1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
+    assert_eq!(
+        a.add(1.0).to_vec::<f32>(),
+        vec![2.0, 3.0, 4.0, 5.0, 6.0, 7.0]
+    );
+    a.fill_(0.0);
+    assert_eq!(row.to_vec::<f32>(), vec![0.0; 3]);
+}
+
 /// `out[idx] = src[map(idx)]` for every `idx` of `out_shape`, with `src` row-major of
 /// `src_shape`.
 fn gather_ref(

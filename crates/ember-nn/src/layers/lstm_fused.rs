@@ -30,7 +30,10 @@ impl Function for LstmSequence {
             inputs[3].data(),
         );
         let len = xw.shape()[0];
-        let w_t = w_hh.t();
+        // Copied once to row-major: gemm reads a transposed right-hand side at half speed in
+        // these short products (16x128x512: 19 us against 9 us on the AVX-512 machine), and
+        // the same weight serves every step.
+        let w_t = w_hh.t().contiguous();
         let (mut h, mut c) = (h0.clone(), c0.clone());
         let mut ys = vec![None; len];
         let mut acts = vec![None; len];

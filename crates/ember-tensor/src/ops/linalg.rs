@@ -227,8 +227,8 @@ fn init_out<T: Element>(out_shape: &[usize], input: Option<&Array>, beta: f64) -
     match input {
         Some(x) if beta != 0.0 => {
             let shape: Vec<isize> = out_shape.iter().map(|&s| s as isize).collect();
-            let c = x.expand(&shape).clone_array();
-            let mut v = c.to_vec::<T>();
+            assert!(T::DTYPE == x.dtype(), "addmm: input dtype");
+            let mut v = x.expand(&shape).clone_array().into_vec::<T>();
             if beta != 1.0 {
                 for e in v.iter_mut() {
                     *e = T::from_f64(e.to_f64() * beta);

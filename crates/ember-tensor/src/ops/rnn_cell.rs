@@ -252,9 +252,9 @@ impl Array {
             let (g, cc) = (gates.contiguous(), c.contiguous());
             macro_rules! go {
                 ($t:ty) => {{
-                    let mut h_out = vec![<$t>::ZERO; nh];
-                    let mut c_out = vec![<$t>::ZERO; nh];
-                    let mut act = vec![<$t>::ZERO; n4];
+                    let mut h_out = <$t>::pool().take_filled(nh, <$t>::ZERO);
+                    let mut c_out = <$t>::pool().take_filled(nh, <$t>::ZERO);
+                    let mut act = <$t>::pool().take_filled(n4, <$t>::ZERO);
                     with_data::<$t, _>(&g, |gs| {
                         with_data::<$t, _>(&cc, |cs| {
                             forward_simd::<$t>(h, gs, cs, &mut h_out, &mut c_out, &mut act)
@@ -314,8 +314,8 @@ impl Array {
             let (dh, dc) = (dh.map(Array::contiguous), dc.map(Array::contiguous));
             macro_rules! go {
                 ($t:ty) => {{
-                    let mut dg = vec![<$t>::ZERO; a.numel()];
-                    let mut dcp = vec![<$t>::ZERO; cp.numel()];
+                    let mut dg = <$t>::pool().take_filled(a.numel(), <$t>::ZERO);
+                    let mut dcp = <$t>::pool().take_filled(cp.numel(), <$t>::ZERO);
                     let dhv: Option<Vec<$t>> =
                         dh.as_ref().map(|d| with_data::<$t, _>(d, |s| s.to_vec()));
                     let dcv: Option<Vec<$t>> =
