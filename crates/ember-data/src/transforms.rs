@@ -30,6 +30,9 @@ use ember_autograd::{DType, PadMode, Tensor};
 
 use crate::rng::{int_inclusive, uniform};
 
+mod rotation;
+pub use rotation::{Interpolation, RandomRotation, RotateOptions, rotate};
+
 /// A transform of a tensor. Closures `Fn(&Tensor) -> Tensor` are transforms too.
 ///
 /// ```
