@@ -197,7 +197,7 @@ pub(crate) fn run_backward(
             continue;
         };
         // Hooks on the node's outputs (non-leaf tensors), then retain_grad, then capture.
-        {
+        if node.observed.load(std::sync::atomic::Ordering::Acquire) {
             let hooks = lock(&node.hooks).clone();
             for (nr, _, h) in hooks {
                 if let Some(g) = &grads[nr]
@@ -217,12 +217,12 @@ pub(crate) fn run_backward(
                     }
                 }
             }
-            if capturing {
-                for nr in 0..grads.len() {
-                    if let Some(idx) = capture_node.get(&(key, nr)) {
-                        for &i in idx {
-                            captured[i] = grads[nr].clone();
-                        }
+        }
+        if capturing {
+            for nr in 0..grads.len() {
+                if let Some(idx) = capture_node.get(&(key, nr)) {
+                    for &i in idx {
+                        captured[i] = grads[nr].clone();
                     }
                 }
             }

@@ -78,6 +78,7 @@ impl Tensor {
                 let nr = m.output_nr;
                 drop(m);
                 lock(&node.hooks).push((nr, id, hook));
+                node.observed.store(true, Ordering::Release);
                 HookHandle {
                     id,
                     target: Target::Node(Arc::downgrade(&node)),

@@ -64,6 +64,10 @@ pub struct Node {
     pub(crate) hooks: Mutex<Vec<(usize, u64, GradHook)>>,
     /// Non-leaf outputs that asked for `retain_grad`: `(output_nr, tensor)`.
     pub(crate) retains: Mutex<Vec<(usize, Weak<TensorImpl>)>>,
+    /// Set once a hook or a `retain_grad` is registered on this node, so that backward locks
+    /// `hooks` and `retains` only for the few nodes that have them (two uncontended locks per
+    /// node were ~5 % of a tiny op's cost).
+    pub(crate) observed: std::sync::atomic::AtomicBool,
 }
 
 thread_local! {
@@ -112,6 +116,7 @@ impl Node {
             backward: Mutex::new(Some(backward)),
             hooks: Mutex::new(Vec::new()),
             retains: Mutex::new(Vec::new()),
+            observed: std::sync::atomic::AtomicBool::new(false),
         }
     }
 

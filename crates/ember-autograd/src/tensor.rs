@@ -425,6 +425,8 @@ impl Tensor {
             (m.grad_fn.clone().expect("checked"), m.output_nr)
         };
         lock(&f.0.retains).push((f.1, Arc::downgrade(&self.inner)));
+        f.0.observed
+            .store(true, std::sync::atomic::Ordering::Release);
     }
 
     /// True when backward will store this tensor's gradient: leaves that require grad and
