@@ -133,39 +133,25 @@ fn small_planes_many_images() {
         (37, 64, 128, 1),
         (9, 4, 6, 2),
     ] {
-        check(&Case {
-            n,
-            cin,
-            cout,
-            hw: [6, 6],
-            k: [3, 3],
-            stride: 1,
-            pad: 0,
-            dil: 1,
-            groups,
-        });
-        check(&Case {
-            n,
-            cin,
-            cout,
-            hw: [6, 5],
-            k: [3, 2],
-            stride: 2,
-            pad: 1,
-            dil: 1,
-            groups,
-        });
-        check(&Case {
-            n,
-            cin,
-            cout,
-            hw: [7, 7],
-            k: [2, 2],
-            stride: 1,
-            pad: 1,
-            dil: 2,
-            groups,
-        });
+        // (input, kernel, stride, padding, dilation) giving 4×4, 3×3 and 2×2 (strided)
+        // output planes.
+        for (hw, k, stride, pad, dil) in [
+            ([6, 6], [3, 3], 1, 0, 1),
+            ([6, 5], [3, 2], 2, 1, 1),
+            ([7, 7], [2, 2], 1, 1, 2),
+        ] {
+            check(&Case {
+                n,
+                cin,
+                cout,
+                hw,
+                k,
+                stride,
+                pad,
+                dil,
+                groups,
+            });
+        }
     }
 }
 

@@ -88,7 +88,6 @@ pub fn rotate(x: &Tensor, angle: f64, options: &RotateOptions) -> Tensor {
     } else {
         (w, h)
     };
-    let src = x.to_dtype(DType::F64).contiguous().to_vec::<f64>();
     let fills: Vec<f64> = (0..planes)
         .map(|p| {
             if fill.len() == 1 {
@@ -109,9 +108,9 @@ pub fn rotate(x: &Tensor, angle: f64, options: &RotateOptions) -> Tensor {
     // precision and order of operations picks the same pixel where a sampling position falls
     // on a rounding tie, as right-angle turns of odd-by-even images do.
     let mut out = if dt == DType::F64 {
-        geometry.run::<f64>(&src, &fills)
+        geometry.run(&x.contiguous().to_vec::<f64>(), &fills)
     } else {
-        geometry.run::<f32>(&src, &fills)
+        geometry.run(&x.to_dtype(DType::F32).contiguous().to_vec::<f32>(), &fills)
     };
     if !dt.is_floating_point() {
         for v in &mut out {
@@ -188,9 +187,9 @@ struct Geometry {
 }
 
 impl Geometry {
-    /// Every plane of `src` resampled, in `W`, as torchvision's `_gen_affine_grid` and
+    /// Every plane of `pixels` resampled, in `W`, as torchvision's `_gen_affine_grid` and
     /// `grid_sample(align_corners=False, padding_mode="zeros")` compute it.
-    fn run<W: Real>(&self, src: &[f64], fills: &[f64]) -> Vec<f64> {
+    fn run<W: Real>(&self, pixels: &[W], fills: &[f64]) -> Vec<f64> {
         let ((h, w), (oh, ow)) = (self.size, self.out);
         // Output pixel centres relative to the output's centre.
         let xs: Vec<W> = linspace(-(ow as f64) * 0.5 + 0.5, ow as f64 * 0.5 - 0.5, ow);
@@ -208,7 +207,6 @@ impl Geometry {
         ];
         let (one, two) = (W::of(1.0), W::of(2.0));
         let (wf, hf) = (W::of(w as f64), W::of(h as f64));
-        let pixels: Vec<W> = src.iter().map(|&v| W::of(v)).collect();
         let mut out = Vec::with_capacity(fills.len() * oh * ow);
         for (p, &fill) in fills.iter().enumerate() {
             let img = &pixels[p * h * w..(p + 1) * h * w];

@@ -454,6 +454,14 @@ fn col2im<T: ConvFloat>(g: &Geom, col: &[T], (o0, o1): (usize, usize), x: &mut [
 
 /// Checks the dtypes the kernels support and that all operands share one.
 #[track_caller]
+/// `a += b` element-wise: merges two threads' weight-gradient accumulators.
+fn sum_into<T: ConvFloat>(mut a: Scratch<T>, b: Scratch<T>) -> Scratch<T> {
+    for (x, y) in a.iter_mut().zip(b.iter()) {
+        *x += *y;
+    }
+    a
+}
+
 fn float_dtype(op: &str, arrays: &[&Array]) -> DType {
     let dt = arrays[0].dtype();
     assert!(
@@ -970,12 +978,6 @@ fn backward_weight_impl<T: ConvFloat>(g: &Geom, x: &Array, dy: &Array, w_shape: 
             };
             let col_len = if pointwise { 0 } else { rows * tile * ol };
             let new = || (Scratch::filled(wlen, T::ZERO), Scratch::uninit(col_len));
-            let sum = |mut a: Scratch<T>, b: Scratch<T>| {
-                for (x, y) in a.iter_mut().zip(b.iter()) {
-                    *x += *y;
-                }
-                a
-            };
             if gemm_threads == 1 {
                 let chunk = items.div_ceil(threads * 4).max(1);
                 (0..items)
@@ -986,7 +988,7 @@ fn backward_weight_impl<T: ConvFloat>(g: &Geom, x: &Array, dy: &Array, w_shape: 
                         st
                     })
                     .map(|st| st.0)
-                    .reduce_with(sum)
+                    .reduce_with(sum_into)
                     .expect("at least one image")
                     .into_vec()
             } else {

@@ -10,7 +10,7 @@
 
 use rayon::prelude::*;
 
-use super::{ConvFloat, Geom, col2im, gemm, im2col};
+use super::{ConvFloat, Geom, col2im, gemm, im2col, sum_into};
 use crate::allocator::Scratch;
 
 /// Aim for at least this many columns per product.
@@ -72,6 +72,21 @@ fn scatter<T: Copy>(
     }
 }
 
+/// Group `gi`'s column matrices of images `n0..n0+nb` side by side in `col`
+/// (`rows × nb·op`, image `b` in columns `b·op..(b+1)·op`).
+fn im2col_images<T: ConvFloat>(
+    g: &Geom,
+    xs: &[T],
+    (n0, nb, gi): (usize, usize, usize),
+    col: &mut [T],
+) {
+    let (cig, in_prod, op) = (g.cig(), g.in_prod(), g.out_prod());
+    for b in 0..nb {
+        let xg = &xs[((n0 + b) * g.cin + gi * cig) * in_prod..][..cig * in_prod];
+        im2col(g, xg, (0, g.out_outer()), &mut col[b * op..], nb * op);
+    }
+}
+
 /// The forward convolution into `out` (`N × C_out × op`, contiguous), `per` images per item.
 pub(super) fn forward<T: ConvFloat>(
     g: &Geom,
@@ -81,8 +96,7 @@ pub(super) fn forward<T: ConvFloat>(
     per: usize,
     out: &mut [T],
 ) {
-    let (cig, cog, rows) = (g.cig(), g.cog(), g.rows());
-    let (in_prod, op, outer) = (g.in_prod(), g.out_prod(), g.out_outer());
+    let (cog, rows, op) = (g.cog(), g.rows(), g.out_prod());
     out.par_chunks_mut(per * g.cout * op)
         .enumerate()
         .for_each_init(
@@ -93,10 +107,7 @@ pub(super) fn forward<T: ConvFloat>(
                 let ld = nb * op;
                 let (col, tmp) = (&mut col[..rows * ld], &mut tmp[..cog * ld]);
                 for gi in 0..g.groups {
-                    for b in 0..nb {
-                        let xg = &xs[((n0 + b) * g.cin + gi * cig) * in_prod..][..cig * in_prod];
-                        im2col(g, xg, (0, outer), &mut col[b * op..], ld);
-                    }
+                    im2col_images(g, xs, (n0, nb, gi), col);
                     if let Some(bv) = bias {
                         for co in 0..cog {
                             tmp[co * ld..][..ld].fill(bv[gi * cog + co]);
@@ -171,8 +182,7 @@ pub(super) fn backward_input<T: ConvFloat>(
 
 /// The weight gradient (`C_out × rows`), `per` images per item.
 pub(super) fn backward_weight<T: ConvFloat>(g: &Geom, xs: &[T], dys: &[T], per: usize) -> Vec<T> {
-    let (cig, cog, rows) = (g.cig(), g.cog(), g.rows());
-    let (in_prod, op, outer) = (g.in_prod(), g.out_prod(), g.out_outer());
+    let (cog, rows, op) = (g.cog(), g.rows(), g.out_prod());
     let wlen = g.cout * rows;
     let items = g.n.div_ceil(per);
     let new = || {
@@ -191,10 +201,7 @@ pub(super) fn backward_weight<T: ConvFloat>(g: &Geom, xs: &[T], dys: &[T], per: 
             let (c, t) = (&mut col[..rows * ld], &mut tmp[..cog * ld]);
             let dy_i = &dys[n0 * g.cout * op..][..nb * g.cout * op];
             for gi in 0..g.groups {
-                for b in 0..nb {
-                    let xg = &xs[((n0 + b) * g.cin + gi * cig) * in_prod..][..cig * in_prod];
-                    im2col(g, xg, (0, outer), &mut c[b * op..], ld);
-                }
+                im2col_images(g, xs, (n0, nb, gi), c);
                 gather(dy_i, (nb, g.cout, gi * cog, cog, op), t);
                 // SAFETY: dst is group gi's `cog × rows` block of `acc` (len cout·rows),
                 // private to this fold; lhs is tmp (`cog × ld`), rhs colᵀ (element (t, r) at
@@ -216,12 +223,7 @@ pub(super) fn backward_weight<T: ConvFloat>(g: &Geom, xs: &[T], dys: &[T], per: 
             (acc, col, tmp)
         })
         .map(|st| st.0)
-        .reduce_with(|mut a, b| {
-            for (x, y) in a.iter_mut().zip(b.iter()) {
-                *x += *y;
-            }
-            a
-        })
+        .reduce_with(sum_into)
         .expect("at least one image")
         .into_vec()
 }
