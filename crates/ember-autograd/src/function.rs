@@ -139,7 +139,7 @@ pub trait Function: Send + Sync + 'static {
                 Box::new(move |grads: &[Option<Tensor>], _needs: &[bool]| {
                     let guard = cell.lock().unwrap_or_else(|e| e.into_inner());
                     let ctx = guard.as_ref().expect("context set at apply");
-                    f.backward(ctx, grads)
+                    crate::node::InputGrads::from_vec(f.backward(ctx, grads))
                 });
             Node::new(name, loc, edges, metas, backward)
         });

@@ -28,6 +28,7 @@ mod function;
 mod grad_mode;
 mod gradcheck;
 mod hooks;
+mod live;
 mod node;
 pub mod ops;
 mod tensor;
@@ -70,7 +71,7 @@ pub mod autograd {
     /// println!("{} nodes alive", live_nodes());
     /// ```
     pub fn live_nodes() -> usize {
-        crate::node::LIVE_NODES.load(std::sync::atomic::Ordering::Relaxed)
+        crate::live::nodes()
     }
 
     /// Tensors (handles' shared state, not storages) alive in the process.
@@ -81,6 +82,6 @@ pub mod autograd {
     /// drop(t);
     /// ```
     pub fn live_tensors() -> usize {
-        crate::tensor::LIVE_TENSORS.load(std::sync::atomic::Ordering::Relaxed)
+        crate::live::tensors()
     }
 }

@@ -12,7 +12,11 @@ use crate::tensor::{Tensor, TensorImpl};
 /// Gradients of a node's outputs (`None`: that output received no gradient) in, gradients of its
 /// inputs out (`None`: not needed or zero).
 pub(crate) type BackwardFn =
-    Box<dyn FnMut(&[Option<Tensor>], &[bool]) -> Vec<Option<Tensor>> + Send + 'static>;
+    Box<dyn FnMut(&[Option<Tensor>], &[bool]) -> InputGrads + Send + 'static>;
+
+/// The gradients a backward function returns, one per input: inline up to two (nearly every
+/// op), so returning them allocates nothing.
+pub(crate) type InputGrads = SmallVec<[Option<Tensor>; 2]>;
 
 /// A hook on a tensor's gradient: may return a replacement.
 pub(crate) type GradHook = Arc<dyn Fn(&Tensor) -> Option<Tensor> + Send + Sync + 'static>;
@@ -82,13 +86,9 @@ fn next_seq() -> u64 {
     })
 }
 
-/// Nodes alive in this process (for leak tests: a freed graph brings it back down).
-pub(crate) static LIVE_NODES: std::sync::atomic::AtomicUsize =
-    std::sync::atomic::AtomicUsize::new(0);
-
 impl Drop for Node {
     fn drop(&mut self) {
-        LIVE_NODES.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        crate::live::node_dropped();
     }
 }
 
@@ -106,7 +106,7 @@ impl Node {
         outputs: SmallVec<[OutputMeta; 1]>,
         backward: BackwardFn,
     ) -> Node {
-        LIVE_NODES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        crate::live::node_made();
         Node {
             name,
             location,
@@ -204,7 +204,7 @@ impl Node {
 
     /// Runs the backward function. With `retain` false it is freed afterwards (with everything it
     /// saved), so a second backward through this node is an error.
-    pub(crate) fn apply(&self, grads: &[Option<Tensor>], retain: bool) -> Vec<Option<Tensor>> {
+    pub(crate) fn apply(&self, grads: &[Option<Tensor>], retain: bool) -> InputGrads {
         let needs: SmallVec<[bool; 4]> = self.edges.iter().map(Edge::is_some).collect();
         let mut slot = lock(&self.backward);
         let Some(f) = slot.as_mut() else {

@@ -8,7 +8,7 @@ use ember_tensor::{Array, DType, Device, Element};
 use smallvec::SmallVec;
 
 use crate::grad_mode::is_grad_enabled;
-use crate::node::{BackwardFn, Edge, GradHook, Node, OutputMeta, SavedTensor, lock};
+use crate::node::{BackwardFn, Edge, GradHook, InputGrads, Node, OutputMeta, SavedTensor, lock};
 
 /// A tensor: an [`Array`] (shape, strides, shared storage) plus what autograd needs.
 ///
@@ -33,13 +33,9 @@ pub(crate) struct TensorImpl {
     pub(crate) meta: Mutex<Meta>,
 }
 
-/// Tensors alive in this process (for leak tests).
-pub(crate) static LIVE_TENSORS: std::sync::atomic::AtomicUsize =
-    std::sync::atomic::AtomicUsize::new(0);
-
 impl TensorImpl {
     fn new(data: Array, meta: Meta) -> TensorImpl {
-        LIVE_TENSORS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        crate::live::tensor_made();
         TensorImpl {
             data,
             meta: Mutex::new(meta),
@@ -49,7 +45,7 @@ impl TensorImpl {
 
 impl Drop for TensorImpl {
     fn drop(&mut self) {
-        LIVE_TENSORS.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        crate::live::tensor_dropped();
     }
 }
 
@@ -548,7 +544,7 @@ pub(crate) fn record(
     name: &'static str,
     out: Array,
     inputs: &[&Tensor],
-    backward: impl FnMut(&[Option<Tensor>], &[bool]) -> Vec<Option<Tensor>> + Send + 'static,
+    backward: impl FnMut(&[Option<Tensor>], &[bool]) -> InputGrads + Send + 'static,
 ) -> Tensor {
     let Some(edges) = edges_of(inputs) else {
         return Tensor::from_array(out);
@@ -584,7 +580,7 @@ pub(crate) fn record_with_output<F>(
     make: impl FnOnce(SavedTensor) -> F,
 ) -> Tensor
 where
-    F: FnMut(&[Option<Tensor>], &[bool]) -> Vec<Option<Tensor>> + Send + 'static,
+    F: FnMut(&[Option<Tensor>], &[bool]) -> InputGrads + Send + 'static,
 {
     let Some(edges) = edges_of(inputs) else {
         return Tensor::from_array(out);
@@ -606,7 +602,7 @@ pub(crate) fn record_multi(
     outs: Vec<Array>,
     differentiable: &[bool],
     inputs: &[&Tensor],
-    backward: impl FnMut(&[Option<Tensor>], &[bool]) -> Vec<Option<Tensor>> + Send + 'static,
+    backward: impl FnMut(&[Option<Tensor>], &[bool]) -> InputGrads + Send + 'static,
 ) -> Vec<Tensor> {
     let Some(edges) = edges_of(inputs) else {
         return outs.into_iter().map(Tensor::from_array).collect();

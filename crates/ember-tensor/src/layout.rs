@@ -18,7 +18,7 @@ impl Layout {
     /// A contiguous row-major layout of `shape` starting at 0.
     pub fn contiguous(shape: &[usize]) -> Layout {
         Layout {
-            shape: shape.into(),
+            shape: Dims::from_slice(shape),
             strides: contiguous_strides(shape),
             offset: 0,
         }
@@ -28,8 +28,8 @@ impl Layout {
     pub fn new(shape: &[usize], strides: &[usize], offset: usize) -> Layout {
         debug_assert_eq!(shape.len(), strides.len());
         Layout {
-            shape: shape.into(),
-            strides: strides.into(),
+            shape: Dims::from_slice(shape),
+            strides: Dims::from_slice(strides),
             offset,
         }
     }
@@ -138,11 +138,14 @@ impl Layout {
 
 /// Row-major strides for `shape`.
 pub fn contiguous_strides(shape: &[usize]) -> Dims {
-    let mut strides: Dims = smallvec::smallvec![0; shape.len()];
+    // Copied from the shape and overwritten in place: one pass, no zero-fill (this runs for
+    // every new array, so it is on the per-op path of small tensors).
+    let mut strides = Dims::from_slice(shape);
     let mut acc = 1;
-    for d in (0..shape.len()).rev() {
-        strides[d] = acc;
-        acc *= shape[d].max(1);
+    for s in strides.iter_mut().rev() {
+        let n = *s;
+        *s = acc;
+        acc *= n.max(1);
     }
     strides
 }

@@ -144,6 +144,24 @@ pub(crate) fn fill_runs<U: Send, const N: usize>(
     fill_runs_from(walk, out, PAR_THRESHOLD, kernel)
 }
 
+/// Fills `out` for operands that are all contiguous and of `out`'s shape: `kernel(chunk, start)`
+/// writes `out[start..start + chunk.len()]`, on one thread below `min_parallel` elements. The
+/// fast path of the element-wise engines: no [`Walk`] to build, which is most of the cost of an
+/// op on a small tensor.
+pub(crate) fn fill_flat<U: Send>(
+    out: &mut [U],
+    min_parallel: usize,
+    kernel: impl Fn(&mut [U], usize) + Sync,
+) {
+    if out.len() < min_parallel || rayon::current_num_threads() == 1 {
+        kernel(out, 0);
+    } else {
+        out.par_chunks_mut(PAR_GRAIN)
+            .enumerate()
+            .for_each(|(c, chunk)| kernel(chunk, c * PAR_GRAIN));
+    }
+}
+
 /// [`fill_runs`] that goes parallel from `min_parallel` elements (see [`PAR_THRESHOLD_HEAVY`]).
 pub(crate) fn fill_runs_from<U: Send, const N: usize>(
     walk: &Walk<N>,

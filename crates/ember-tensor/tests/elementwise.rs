@@ -154,3 +154,33 @@ fn large_inputs_take_the_parallel_and_tiled_paths_and_match() {
         }
     }
 }
+
+/// The contiguous fast path of the element-wise engines reads from the view's storage offset,
+/// on one thread and split over threads (the large case crosses the parallel threshold, so
+/// each chunk must start at its own place in the input).
+#[test]
+fn contiguous_views_at_an_offset_read_their_own_elements() {
+    for n in [16usize, 300_000] {
+        let base: Vec<f32> = (0..n + 5).map(|i| (i % 1000) as f32 * 0.01).collect();
+        let a = Array::from_vec(base.clone(), &[n + 5]);
+        // Contiguous, starting at element 3 and at element 5 of the same storage.
+        let (x, y) = (a.narrow(0, 3, n), a.narrow(0, 5, n));
+        assert!(x.is_contiguous() && y.is_contiguous());
+        let sum = x.add(&y).to_vec::<f32>();
+        let scaled = x.mul(2.0).to_vec::<f32>();
+        let th = x.tanh().to_vec::<f32>();
+        for i in [0, 1, n / 2, n - 1] {
+            assert_eq!(sum[i], base[i + 3] + base[i + 5], "add at {i} of {n}");
+            assert_eq!(scaled[i], base[i + 3] * 2.0, "mul at {i} of {n}");
+            assert!(
+                (th[i] - base[i + 3].tanh()).abs() < 1e-6,
+                "tanh at {i} of {n}"
+            );
+        }
+    }
+    // A size-1 dim with an odd stride is still contiguous.
+    let a = Array::from_vec((0..12).map(|i| i as f64).collect(), &[3, 4]);
+    let row = a.narrow(0, 1, 1); // [1, 4], offset 4
+    assert_eq!(row.neg().to_vec::<f64>(), vec![-4.0, -5.0, -6.0, -7.0]);
+    assert_eq!(row.mul(&row).to_vec::<f64>(), vec![16.0, 25.0, 36.0, 49.0]);
+}

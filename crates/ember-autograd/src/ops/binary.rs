@@ -3,6 +3,7 @@
 
 use crate::ops::operand::{IntoTensorOperand, TensorOperand};
 use crate::tensor::{Tensor, any_requires_grad, record, record_with_output};
+use smallvec::smallvec;
 
 /// `g` summed back to `shape` (undoing broadcasting), or `None` when the input needs none.
 fn reduce(g: Tensor, shape: &[usize], need: bool) -> Option<Tensor> {
@@ -44,7 +45,7 @@ impl Tensor {
                 let out = self.data().add(v);
                 return record("add", out, &[self], move |g, _| {
                     let g = g[0].as_ref().expect("grad");
-                    vec![Some(g.clone())]
+                    smallvec![Some(g.clone())]
                 });
             }
             op => op.resolve(self),
@@ -53,7 +54,7 @@ impl Tensor {
         let (sa, sb) = (self.shape().to_vec(), b.shape().to_vec());
         record("add", out, &[self, &b], move |g, n| {
             let g = g[0].clone().expect("grad");
-            vec![reduce(g.clone(), &sa, n[0]), reduce(g, &sb, n[1])]
+            smallvec![reduce(g.clone(), &sa, n[0]), reduce(g, &sb, n[1])]
         })
     }
 
@@ -66,7 +67,7 @@ impl Tensor {
                 let out = self.data().sub(v);
                 return record("sub", out, &[self], move |g, _| {
                     let g = g[0].as_ref().expect("grad");
-                    vec![Some(g.clone())]
+                    smallvec![Some(g.clone())]
                 });
             }
             op => op.resolve(self),
@@ -75,7 +76,7 @@ impl Tensor {
         let (sa, sb) = (self.shape().to_vec(), b.shape().to_vec());
         record("sub", out, &[self, &b], move |g, n| {
             let g = g[0].clone().expect("grad");
-            vec![reduce(g.clone(), &sa, n[0]), reduce(g.neg(), &sb, n[1])]
+            smallvec![reduce(g.clone(), &sa, n[0]), reduce(g.neg(), &sb, n[1])]
         })
     }
 
@@ -88,7 +89,7 @@ impl Tensor {
                 let out = self.data().mul(v);
                 return record("mul", out, &[self], move |g, _| {
                     let g = g[0].as_ref().expect("grad");
-                    vec![Some(g.mul(v))]
+                    smallvec![Some(g.mul(v))]
                 });
             }
             op => op.resolve(self),
@@ -110,7 +111,7 @@ impl Tensor {
         };
         record("mul", out, &[self, &b], move |g, n| {
             let g = g[0].as_ref().expect("grad");
-            vec![
+            smallvec![
                 n[0].then(|| {
                     g.mul(&b_s.as_ref().expect("saved").unpack())
                         .sum_to_size(&sa)
@@ -132,7 +133,7 @@ impl Tensor {
                 let out = self.data().div(v);
                 return record("div", out, &[self], move |g, _| {
                     let g = g[0].as_ref().expect("grad");
-                    vec![Some(g.div(v))]
+                    smallvec![Some(g.div(v))]
                 });
             }
             op => op.resolve(self),
@@ -151,7 +152,7 @@ impl Tensor {
         record("div", out, &[self, &b], move |g, n| {
             let g = g[0].as_ref().expect("grad");
             let b = b_s.unpack();
-            vec![
+            smallvec![
                 n[0].then(|| g.div(&b).sum_to_size(&sa)),
                 n[1].then(|| {
                     let a = a_s.as_ref().expect("saved").unpack();
@@ -176,7 +177,7 @@ impl Tensor {
             move |g, n| {
                 let g = g[0].as_ref().expect("grad");
                 let (a, b) = (a_s.unpack(), b_s.unpack());
-                vec![
+                smallvec![
                     n[0].then(|| {
                         let d = b.mul(&a.pow(&b.sub(1.0)));
                         g.mul(&d.masked_fill(&b.eq(0.0), 0.0)).sum_to_size(&sa)
@@ -228,7 +229,7 @@ impl Tensor {
                 .to_dtype(g.dtype())
                 .add(&a.eq(&b).to_dtype(g.dtype()).mul(0.5));
             let ga = g.mul(&share_a);
-            vec![
+            smallvec![
                 n[0].then(|| ga.sum_to_size(&sa)),
                 n[1].then(|| g.sub(&ga).sum_to_size(&sb)),
             ]
@@ -249,7 +250,7 @@ impl Tensor {
             let g = g[0].as_ref().expect("grad");
             let (a, b) = (a_s.unpack(), b_s.unpack());
             let r = g.div(&a.mul(&a).add(&b.mul(&b)));
-            vec![
+            smallvec![
                 n[0].then(|| r.mul(&b).sum_to_size(&sa)),
                 n[1].then(|| r.mul(&a).neg().sum_to_size(&sb)),
             ]
@@ -289,7 +290,7 @@ impl Tensor {
         let (a_s, b_s) = (self.save(name), b.save(name));
         record(name, out, &[self, b], move |g, n| {
             let g = g[0].as_ref().expect("grad");
-            vec![
+            smallvec![
                 n[0].then(|| g.sum_to_size(&sa)),
                 n[1].then(|| {
                     let q = a_s.unpack().detach().div(&b_s.unpack().detach());

@@ -2,6 +2,7 @@
 //! dtype casts, and the fused `lerp`/`addcmul`/`addcdiv`.
 
 use ember_tensor::{Array, DType};
+use smallvec::smallvec;
 
 use crate::ops::operand::IntoTensorOperand;
 use crate::tensor::{Tensor, any_requires_grad, record};
@@ -150,7 +151,7 @@ impl Tensor {
         }
         let from = self.dtype();
         record("to_dtype", out, &[self], move |g, _| {
-            vec![Some(g[0].as_ref().expect("grad").to_dtype(from))]
+            smallvec![Some(g[0].as_ref().expect("grad").to_dtype(from))]
         })
     }
 
@@ -212,7 +213,7 @@ impl Tensor {
         let c = cond.detach();
         record("where_cond", out, &[&x, &y], move |g, n| {
             let g = g[0].as_ref().expect("grad");
-            vec![
+            smallvec![
                 n[0].then(|| Tensor::where_cond(&c, g, 0.0).sum_to_size(&sx)),
                 n[1].then(|| Tensor::where_cond(&c, 0.0, g).sum_to_size(&sy)),
             ]
@@ -239,7 +240,7 @@ impl Tensor {
         let m = mask.detach();
         let s = self.shape().to_vec();
         record("masked_fill", out, &[self], move |g, _| {
-            vec![Some(
+            smallvec![Some(
                 g[0].as_ref()
                     .expect("grad")
                     .masked_fill(&m, 0.0)
@@ -275,7 +276,7 @@ impl Tensor {
         record("lerp", out, &[self, end, weight], move |g, n| {
             let g = g[0].as_ref().expect("grad");
             let w = w_s.unpack();
-            vec![
+            smallvec![
                 n[0].then(|| g.mul(&w.neg().add(1.0)).sum_to_size(&shapes[0])),
                 n[1].then(|| g.mul(&w).sum_to_size(&shapes[1])),
                 n[2].then(|| {
@@ -312,7 +313,7 @@ impl Tensor {
         let (s1, s2) = (t1.save("addcmul"), t2.save("addcmul"));
         record("addcmul", out, &[self, t1, t2], move |g, n| {
             let g = g[0].as_ref().expect("grad");
-            vec![
+            smallvec![
                 n[0].then(|| g.sum_to_size(&shapes[0])),
                 n[1].then(|| g.mul(&s2.unpack()).mul(value).sum_to_size(&shapes[1])),
                 n[2].then(|| g.mul(&s1.unpack()).mul(value).sum_to_size(&shapes[2])),
@@ -347,7 +348,7 @@ impl Tensor {
         record("addcdiv", out, &[self, t1, t2], move |g, n| {
             let g = g[0].as_ref().expect("grad");
             let t2 = s2.unpack();
-            vec![
+            smallvec![
                 n[0].then(|| g.sum_to_size(&shapes[0])),
                 n[1].then(|| g.div(&t2).mul(value).sum_to_size(&shapes[1])),
                 n[2].then(|| {

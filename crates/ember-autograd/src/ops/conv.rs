@@ -11,6 +11,7 @@
 //! forward kernel; its gradient is `dy` summed over the batch and spatial dims.
 
 use ember_tensor::ops::conv::{self as k, ConvParams};
+use smallvec::smallvec;
 
 use crate::tensor::{Tensor, any_requires_grad, record};
 
@@ -149,7 +150,7 @@ fn conv(x: &Tensor, w: &Tensor, bias: Option<&Tensor>, p: &ConvParams) -> Tensor
     let p = p.clone();
     record("convolution", out, &inputs, move |g, n| {
         let g = g[0].as_ref().expect("grad");
-        let mut r = vec![
+        let mut r: crate::node::InputGrads = smallvec![
             n[0].then(|| conv_input_grad(g, &ws.as_ref().expect("saved").unpack(), &in_sp, &p)),
             n[1].then(|| conv_weight_grad(&xs.as_ref().expect("saved").unpack(), g, &k_sp, &p)),
         ];
@@ -174,7 +175,7 @@ fn conv_input_grad(dy: &Tensor, w: &Tensor, in_sp: &[usize], p: &ConvParams) -> 
     let p = p.clone();
     record("convolution_backward", out, &[dy, w], move |g, n| {
         let a = g[0].as_ref().expect("grad");
-        vec![
+        smallvec![
             n[0].then(|| conv(a, &ws.as_ref().expect("saved").unpack(), None, &p)),
             n[1].then(|| conv_weight_grad(a, &dys.as_ref().expect("saved").unpack(), &k_sp, &p)),
         ]
@@ -199,7 +200,7 @@ fn conv_weight_grad(x: &Tensor, dy: &Tensor, k_sp: &[usize], p: &ConvParams) -> 
     let p = p.clone();
     record("convolution_weight_backward", out, &[x, dy], move |g, n| {
         let b = g[0].as_ref().expect("grad");
-        vec![
+        smallvec![
             n[0].then(|| conv_input_grad(&dys.as_ref().expect("saved").unpack(), b, &in_sp, &p)),
             n[1].then(|| conv(&xs.as_ref().expect("saved").unpack(), b, None, &p)),
         ]

@@ -3,6 +3,7 @@
 //! gradient of the place it was written to.
 
 use ember_tensor::{Array, DType, PadMode};
+use smallvec::smallvec;
 
 use crate::ops::view::isz;
 use crate::tensor::{Tensor, any_requires_grad, record};
@@ -40,7 +41,7 @@ impl Tensor {
         let idx = index.detach();
         record("index_select", out, &[self], move |g, _| {
             let g = g[0].as_ref().expect("grad");
-            vec![Some(
+            smallvec![Some(
                 Tensor::zeros(&s, g.dtype()).index_add(d, &idx, g, 1.0),
             )]
         })
@@ -67,7 +68,7 @@ impl Tensor {
         let idx = index.detach();
         record("index_add", out, &[self, source], move |g, n| {
             let g = g[0].as_ref().expect("grad");
-            vec![
+            smallvec![
                 n[0].then(|| g.clone()),
                 n[1].then(|| g.index_select(d, &idx).mul(alpha)),
             ]
@@ -91,7 +92,7 @@ impl Tensor {
         let idx = index.detach();
         record("gather", out, &[self], move |g, _| {
             let g = g[0].as_ref().expect("grad");
-            vec![Some(Tensor::zeros(&s, g.dtype()).scatter_add(d, &idx, g))]
+            smallvec![Some(Tensor::zeros(&s, g.dtype()).scatter_add(d, &idx, g))]
         })
     }
 
@@ -117,7 +118,7 @@ impl Tensor {
         let ss = src.shape().to_vec();
         record("scatter", out, &[self, src], move |g, n| {
             let g = g[0].as_ref().expect("grad");
-            vec![
+            smallvec![
                 n[0].then(|| g.scatter_value(d, &idx, 0.0)),
                 n[1].then(|| pad_to(g.gather(d, &idx), &ss)),
             ]
@@ -139,7 +140,7 @@ impl Tensor {
         let out = self.data().scatter_value(d, index.data(), value);
         let idx = index.detach();
         record("scatter_value", out, &[self], move |g, _| {
-            vec![Some(
+            smallvec![Some(
                 g[0].as_ref().expect("grad").scatter_value(d, &idx, 0.0),
             )]
         })
@@ -166,7 +167,7 @@ impl Tensor {
         let ss = src.shape().to_vec();
         record("scatter_add", out, &[self, src], move |g, n| {
             let g = g[0].as_ref().expect("grad");
-            vec![
+            smallvec![
                 n[0].then(|| g.clone()),
                 n[1].then(|| pad_to(g.gather(d, &idx), &ss)),
             ]
@@ -194,7 +195,7 @@ impl Tensor {
             let g = g[0].as_ref().expect("grad");
             let flat = Tensor::from_array(idx.data().remainder(n.max(1) as i64).reshape(&[-1]));
             let acc = Tensor::zeros(&[n], g.dtype()).index_add(0, &flat, &g.reshape(&[-1]), 1.0);
-            vec![Some(acc.reshape(&s))]
+            smallvec![Some(acc.reshape(&s))]
         })
     }
 
@@ -219,7 +220,7 @@ impl Tensor {
             let full = ember_tensor::broadcast_shapes(&s, m.shape()).expect("checked in forward");
             let z = Tensor::zeros(&full, g.dtype());
             let mb = m.expand(&isz(&full));
-            vec![Some(z.masked_scatter(&mb, g).sum_to_size(&s))]
+            smallvec![Some(z.masked_scatter(&mb, g).sum_to_size(&s))]
         })
     }
 
@@ -245,7 +246,7 @@ impl Tensor {
         let (s, ss) = (self.shape().to_vec(), source.shape().to_vec());
         record("masked_scatter", out, &[self, source], move |g, n| {
             let g = g[0].as_ref().expect("grad");
-            vec![
+            smallvec![
                 n[0].then(|| g.masked_fill(&m, 0.0).sum_to_size(&s)),
                 n[1].then(|| {
                     let picked = g.masked_select(&m);
@@ -282,7 +283,7 @@ impl Tensor {
         record("index_put", out, &[self, values], move |g, n| {
             let g = g[0].as_ref().expect("grad");
             let refs: Vec<&Tensor> = idx.iter().collect();
-            vec![
+            smallvec![
                 n[0].then(|| {
                     if accumulate {
                         g.clone()

@@ -4,6 +4,7 @@
 //! `grad_fn` becomes a `copy_slices` node that routes the gradient of the written region
 //! through the op and the rest straight to the old base, as PyTorch's CopySlices does.
 
+use smallvec::smallvec;
 use std::sync::Arc;
 
 use ember_tensor::Array;
@@ -108,7 +109,7 @@ impl Tensor {
                         let g = g[0].as_ref().expect("grad");
                         let flat = idx.reshape(&[-1]);
                         let region = g.reshape(&[-1]).index_select(0, &flat);
-                        vec![
+                        smallvec![
                             nd[0].then(|| {
                                 let put = Tensor::zeros(&[n], g.dtype())
                                     .index_add(0, &flat, &region, 1.0)

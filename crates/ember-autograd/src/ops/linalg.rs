@@ -3,6 +3,7 @@
 //! broadcast batch dims. The others are checked wrappers around it.
 
 use crate::tensor::{Tensor, any_requires_grad, record};
+use smallvec::smallvec;
 
 impl Tensor {
     /// Matrix product with `torch.matmul`'s semantics: dot for 1-d·1-d, matrix-vector,
@@ -71,7 +72,7 @@ impl Tensor {
         let (a_t, b_t) = (stored_t(self), stored_t(other));
         record("matmul", out, &[self, other], move |g, n| {
             let g = g[0].as_ref().expect("grad");
-            vec![
+            smallvec![
                 n[0].then(|| {
                     let b = b_s.as_ref().expect("saved").unpack();
                     if a_t {

@@ -7,6 +7,7 @@
 //! the pooling again. So gradients of any order work.
 
 use ember_tensor::ops::pool as k;
+use smallvec::smallvec;
 
 use crate::tensor::{Tensor, any_requires_grad, record, record_multi};
 
@@ -90,7 +91,7 @@ fn indexed(
     let idx = Tensor::from_array(i.clone());
     let shape = input.shape().to_vec();
     let mut outs = record_multi(name, vec![v, i], &[true, false], &[input], move |g, _| {
-        vec![
+        smallvec![
             g[0].as_ref()
                 .map(|g| scatter_to_indices(g, &idx, &shape, nd)),
         ]
@@ -111,7 +112,7 @@ fn scatter_to_indices(g: &Tensor, idx: &Tensor, shape: &[usize], nd: usize) -> T
     let gshape = g.shape().to_vec();
     record("max_pool_backward", out, &[g], move |gg, _| {
         let gg = gg[0].as_ref().expect("grad");
-        vec![Some(gather_planes(gg, &idx, &gshape, nd))]
+        smallvec![Some(gather_planes(gg, &idx, &gshape, nd))]
     })
 }
 
@@ -155,7 +156,7 @@ pub fn max_unpool(input: &Tensor, indices: &Tensor, output_size: &[usize]) -> Te
     let shape = input.shape().to_vec();
     record("max_unpool", out, &[input], move |g, _| {
         let g = g[0].as_ref().expect("grad");
-        vec![Some(gather_planes(g, &idx, &shape, nd))]
+        smallvec![Some(gather_planes(g, &idx, &shape, nd))]
     })
 }
 
@@ -221,7 +222,7 @@ fn avg(x: &Tensor, a: &Avg) -> Tensor {
     }
     let (a, shape) = (a.clone(), x.shape().to_vec());
     record("avg_pool", out, &[x], move |g, _| {
-        vec![Some(avg_backward(g[0].as_ref().expect("grad"), &shape, &a))]
+        smallvec![Some(avg_backward(g[0].as_ref().expect("grad"), &shape, &a))]
     })
 }
 
@@ -243,7 +244,7 @@ fn avg_backward(g: &Tensor, shape: &[usize], a: &Avg) -> Tensor {
     }
     let a = a.clone();
     record("avg_pool_backward", out, &[g], move |gg, _| {
-        vec![Some(avg(gg[0].as_ref().expect("grad"), &a))]
+        smallvec![Some(avg(gg[0].as_ref().expect("grad"), &a))]
     })
 }
 
@@ -283,7 +284,7 @@ fn adaptive_avg_backward(g: &Tensor, shape: &[usize]) -> Tensor {
         .min(g.ndim() - 1);
     let out_sp = g.shape()[lead..].to_vec();
     record("adaptive_avg_pool_backward", out, &[g], move |gg, _| {
-        vec![Some(k_adaptive(gg[0].as_ref().expect("grad"), &out_sp))]
+        smallvec![Some(k_adaptive(gg[0].as_ref().expect("grad"), &out_sp))]
     })
 }
 
@@ -296,7 +297,7 @@ fn k_adaptive(x: &Tensor, out_sp: &[usize]) -> Tensor {
     }
     let shape = x.shape().to_vec();
     record("adaptive_avg_pool", out, &[x], move |g, _| {
-        vec![Some(adaptive_avg_backward(
+        smallvec![Some(adaptive_avg_backward(
             g[0].as_ref().expect("grad"),
             &shape,
         ))]

@@ -3,6 +3,7 @@
 //! rules: `max()`/`amax` split evenly among ties, `max_dim` picks the returned index).
 
 use ember_tensor::{Array, DType};
+use smallvec::smallvec;
 
 use crate::ops::view::{dim, isz};
 use crate::tensor::{Tensor, any_requires_grad, record, record_multi, record_with_output};
@@ -61,7 +62,7 @@ impl Tensor {
         let out = self.data().sum();
         let s = isz(self.shape());
         record("sum", out, &[self], move |g, _| {
-            vec![Some(g[0].as_ref().expect("grad").expand(&s))]
+            smallvec![Some(g[0].as_ref().expect("grad").expand(&s))]
         })
     }
 
@@ -81,7 +82,7 @@ impl Tensor {
         let out = self.data().sum_dim(&idims(&d), keepdim);
         let s = self.shape().to_vec();
         record("sum_dim", out, &[self], move |g, _| {
-            vec![Some(
+            smallvec![Some(
                 unreduce(g[0].as_ref().expect("grad"), &s, &d).expand(&isz(&s)),
             )]
         })
@@ -140,7 +141,7 @@ impl Tensor {
         let s = isz(self.shape());
         let n = self.numel() as f64;
         record("mean", out, &[self], move |g, _| {
-            vec![Some(g[0].as_ref().expect("grad").div(n).expand(&s))]
+            smallvec![Some(g[0].as_ref().expect("grad").div(n).expand(&s))]
         })
     }
 
@@ -161,7 +162,7 @@ impl Tensor {
         let n: usize = d.iter().map(|&i| s[i]).product();
         record("mean_dim", out, &[self], move |g, _| {
             let g = g[0].as_ref().expect("grad").div(n as f64);
-            vec![Some(unreduce(&g, &s, &d).expand(&isz(&s)))]
+            smallvec![Some(unreduce(&g, &s, &d).expand(&isz(&s)))]
         })
     }
 
@@ -184,7 +185,7 @@ impl Tensor {
         record("prod", out, &[self], move |g, _| {
             let x = xs.unpack().reshape(&[-1]);
             let others = exclusive_prod(&x, 0);
-            vec![Some(others.mul(g[0].as_ref().expect("grad")).reshape(&s))]
+            smallvec![Some(others.mul(g[0].as_ref().expect("grad")).reshape(&s))]
         })
     }
 
@@ -207,7 +208,7 @@ impl Tensor {
         let s = self.shape().to_vec();
         record("prod_dim", out, &[self], move |g, _| {
             let g = unreduce(g[0].as_ref().expect("grad"), &s, &[dd]);
-            vec![Some(exclusive_prod(&xs.unpack(), dd).mul(&g))]
+            smallvec![Some(exclusive_prod(&xs.unpack(), dd).mul(&g))]
         })
     }
 
@@ -279,7 +280,7 @@ impl Tensor {
         record_with_output(name, out, &[self], move |ys| {
             move |g, _| {
                 let g = g[0].as_ref().expect("grad");
-                vec![Some(evenly(g, &xs.unpack(), &ys.unpack(), &s, &d))]
+                smallvec![Some(evenly(g, &xs.unpack(), &ys.unpack(), &s, &d))]
             }
         })
     }
@@ -391,14 +392,14 @@ impl Tensor {
         let idx = Tensor::from_array(i.clone());
         let mut outs = record_multi(name, vec![v, i], &[true, false], &[self], move |g, _| {
             let Some(g) = g[0].as_ref() else {
-                return vec![None];
+                return smallvec![None];
             };
             let (g, idx) = if unsqueeze {
                 (g.unsqueeze(dd), idx.unsqueeze(dd))
             } else {
                 (g.clone(), idx.clone())
             };
-            vec![Some(Tensor::zeros(&s, g.dtype()).scatter_add(dd, &idx, &g))]
+            smallvec![Some(Tensor::zeros(&s, g.dtype()).scatter_add(dd, &idx, &g))]
         });
         let i = outs.pop().expect("two outputs");
         (outs.pop().expect("two outputs"), i)
@@ -500,7 +501,7 @@ impl Tensor {
             let x = xs.unpack();
             let centered = x.sub(&x.mean_dim(&idims(&d), true));
             let g = unreduce(g[0].as_ref().expect("grad"), &s, &d);
-            vec![Some(centered.mul(&g).mul(2.0 / (n as f64 - correction)))]
+            smallvec![Some(centered.mul(&g).mul(2.0 / (n as f64 - correction)))]
         })
     }
 
@@ -541,7 +542,7 @@ impl Tensor {
                 let centered = x.sub(&x.mean_dim(&idims(&d), true));
                 let g = unreduce(g[0].as_ref().expect("grad"), &s, &d);
                 let y = unreduce(&ys.unpack(), &s, &d);
-                vec![Some(centered.mul(&g.div(&y)).div(n as f64 - correction))]
+                smallvec![Some(centered.mul(&g.div(&y)).div(n as f64 - correction))]
             }
         })
     }
@@ -600,7 +601,7 @@ impl Tensor {
                         .div(&y.pow(p - 1.0))
                         .masked_fill(&y.eq(0.0), 0.0)
                 };
-                vec![Some(r)]
+                smallvec![Some(r)]
             }
         })
     }
@@ -627,7 +628,7 @@ impl Tensor {
             move |g, _| {
                 let g = unreduce(g[0].as_ref().expect("grad"), &s, &d);
                 let y = unreduce(&ys.unpack(), &s, &d);
-                vec![Some(xs.unpack().sub(&y).exp().mul(&g))]
+                smallvec![Some(xs.unpack().sub(&y).exp().mul(&g))]
             }
         })
     }
@@ -656,7 +657,7 @@ impl Tensor {
             move |g, _| {
                 let g = g[0].as_ref().expect("grad");
                 let y = ys.unpack();
-                vec![Some(y.mul(&g.sub(&g.mul(&y).sum_dim(&[dd], true))))]
+                smallvec![Some(y.mul(&g.sub(&g.mul(&y).sum_dim(&[dd], true))))]
             }
         })
     }
@@ -683,7 +684,7 @@ impl Tensor {
             move |g, _| {
                 let g = g[0].as_ref().expect("grad");
                 let p = ys.unpack().exp();
-                vec![Some(g.sub(&p.mul(&g.sum_dim(&[dd], true))))]
+                smallvec![Some(g.sub(&p.mul(&g.sum_dim(&[dd], true))))]
             }
         })
     }
@@ -700,7 +701,7 @@ impl Tensor {
     pub fn cumsum(&self, d: isize) -> Tensor {
         let out = self.data().cumsum(d);
         record("cumsum", out, &[self], move |g, _| {
-            vec![Some(
+            smallvec![Some(
                 g[0].as_ref().expect("grad").flip(&[d]).cumsum(d).flip(&[d]),
             )]
         })
@@ -730,7 +731,7 @@ impl Tensor {
                 let has_zero = x.data().eq(0.0).any().item::<bool>();
                 if !has_zero {
                     let y = ys.unpack();
-                    return vec![Some(g.mul(&y).flip(&[di]).cumsum(di).flip(&[di]).div(&x))];
+                    return smallvec![Some(g.mul(&y).flip(&[di]).cumsum(di).flip(&[di]).div(&x))];
                 }
                 // With zeros: grad_i = Σ_{k≥i} g_k Π_{j≤k, j≠i} x_j, one cumprod per position.
                 let n = x.shape()[dd];
@@ -748,7 +749,7 @@ impl Tensor {
                     let c = xi.cumprod(di).mul(g).narrow(di, i, n - i);
                     parts.push(c.sum_dim(&[di], true));
                 }
-                vec![Some(Tensor::cat(&parts.iter().collect::<Vec<_>>(), di))]
+                smallvec![Some(Tensor::cat(&parts.iter().collect::<Vec<_>>(), di))]
             }
         })
     }
@@ -789,7 +790,7 @@ impl Tensor {
                     let l = Tensor::where_cond(mask, &log_abs, low).sub(&y);
                     l.flip(&[d]).logcumsumexp(d).flip(&[d]).add(&x).exp()
                 };
-                vec![Some(part(&pos).sub(&part(&neg)))]
+                smallvec![Some(part(&pos).sub(&part(&neg)))]
             }
         })
     }

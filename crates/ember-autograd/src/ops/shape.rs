@@ -3,6 +3,7 @@
 //! from; for those the place map is computed by running the same op on element indices.
 
 use ember_tensor::{Array, DType, PadMode};
+use smallvec::smallvec;
 
 use crate::ops::view::{dim, isz};
 use crate::tensor::{Tensor, any_requires_grad, mark_view, record, record_multi};
@@ -28,7 +29,7 @@ fn gather_like(
         // Shift by one so "reads nothing" (-1) lands in a slot that is dropped.
         let idx = Tensor::from_array(f(&ids).add(1i64).reshape(&[-1]));
         let acc = Tensor::zeros(&[n + 1], g.dtype()).index_add(0, &idx, &g.reshape(&[-1]), 1.0);
-        vec![Some(acc.narrow(0, 1, n).reshape(&isz(&in_shape)))]
+        smallvec![Some(acc.narrow(0, 1, n).reshape(&isz(&in_shape)))]
     })
 }
 
@@ -76,7 +77,7 @@ fn split_views(
                     }
                 })
                 .collect();
-            vec![Some(Tensor::cat(
+            smallvec![Some(Tensor::cat(
                 &parts.iter().collect::<Vec<_>>(),
                 dd as isize,
             ))]
@@ -283,7 +284,7 @@ impl Tensor {
         let out = self.data().flip(dims);
         let d = dims.to_vec();
         record("flip", out, &[self], move |g, _| {
-            vec![Some(g[0].as_ref().expect("grad").flip(&d))]
+            smallvec![Some(g[0].as_ref().expect("grad").flip(&d))]
         })
     }
 
@@ -302,7 +303,7 @@ impl Tensor {
         let back: Vec<isize> = shifts.iter().map(|s| -s).collect();
         let d = dims.to_vec();
         record("roll", out, &[self], move |g, _| {
-            vec![Some(g[0].as_ref().expect("grad").roll(&back, &d))]
+            smallvec![Some(g[0].as_ref().expect("grad").roll(&back, &d))]
         })
     }
 
@@ -318,7 +319,7 @@ impl Tensor {
     pub fn tril(&self, diagonal: i64) -> Tensor {
         let out = self.data().tril(diagonal);
         record("tril", out, &[self], move |g, _| {
-            vec![Some(g[0].as_ref().expect("grad").tril(diagonal))]
+            smallvec![Some(g[0].as_ref().expect("grad").tril(diagonal))]
         })
     }
 
@@ -334,7 +335,7 @@ impl Tensor {
     pub fn triu(&self, diagonal: i64) -> Tensor {
         let out = self.data().triu(diagonal);
         record("triu", out, &[self], move |g, _| {
-            vec![Some(g[0].as_ref().expect("grad").triu(diagonal))]
+            smallvec![Some(g[0].as_ref().expect("grad").triu(diagonal))]
         })
     }
 

@@ -3,6 +3,7 @@
 //! is differentiable again. Each entry's doc example checks the gradient against a central
 //! difference.
 
+use smallvec::smallvec;
 use std::f64::consts::{LN_2, LN_10, PI};
 
 use ember_tensor::Array;
@@ -63,7 +64,7 @@ pub(crate) fn record_x(
     }
     let xs = x.save(name);
     record(name, out, &[x], move |g, _| {
-        vec![Some(f(g[0].as_ref().expect("grad"), &xs.unpack()))]
+        smallvec![Some(f(g[0].as_ref().expect("grad"), &xs.unpack()))]
     })
 }
 
@@ -76,7 +77,7 @@ pub(crate) fn record_y(
     f: impl Fn(&Tensor, &Tensor) -> Tensor + Send + 'static,
 ) -> Tensor {
     record_with_output(name, out, &[x], move |ys| {
-        move |g, _| vec![Some(f(g[0].as_ref().expect("grad"), &ys.unpack()))]
+        move |g, _| smallvec![Some(f(g[0].as_ref().expect("grad"), &ys.unpack()))]
     })
 }
 
@@ -320,7 +321,7 @@ impl Tensor {
         record("tanh_backward", out, &[self, y], move |gg, n| {
             let gg = gg[0].as_ref().expect("grad");
             let (g, y) = (g_s.unpack(), y_s.unpack());
-            vec![
+            smallvec![
                 n[0].then(|| gg.tanh_backward(&y)),
                 n[1].then(|| gg.mul(&g).mul(&y).mul(-2.0)),
             ]
@@ -338,7 +339,7 @@ impl Tensor {
         record("sigmoid_backward", out, &[self, y], move |gg, n| {
             let gg = gg[0].as_ref().expect("grad");
             let (g, y) = (g_s.unpack(), y_s.unpack());
-            vec![
+            smallvec![
                 n[0].then(|| gg.sigmoid_backward(&y)),
                 n[1].then(|| gg.mul(&g).mul(&y.mul(-2.0).add(1.0))),
             ]
@@ -354,7 +355,7 @@ impl Tensor {
         }
         let y_s = y.save("threshold_backward");
         record("threshold_backward", out, &[self], move |gg, _| {
-            vec![Some(
+            smallvec![Some(
                 gg[0]
                     .as_ref()
                     .expect("grad")

@@ -7,6 +7,7 @@
 //! views (`unfold` with `step < size`, `as_strided`) it is added with `index_add` through an
 //! index map, so repeated reads sum their gradients.
 
+use smallvec::smallvec;
 use std::sync::Arc;
 
 use ember_tensor::{Array, DType, IndexArg, IndexItem, Layout};
@@ -59,7 +60,7 @@ fn put_through(g: &Tensor, in_shape: &[usize], f: &ViewFn) -> Tensor {
         probe.data().copy_(&g.data().to_dtype(probe.dtype()));
         let f2 = f.clone();
         record("view_backward", zeros, &[g], move |gg, _| {
-            vec![Some(f2(&gg[0].as_ref().expect("grad").contiguous()))]
+            smallvec![Some(f2(&gg[0].as_ref().expect("grad").contiguous()))]
         })
     } else {
         let n: usize = in_shape.iter().product();
@@ -84,7 +85,7 @@ fn view_record(name: &'static str, input: &Tensor, out: Array, f: ViewFn) -> Ten
     let t = if any_requires_grad(&[input]) {
         let in_shape = input.shape().to_vec();
         record(name, out, &[input], move |g, _| {
-            vec![Some(put_through(
+            smallvec![Some(put_through(
                 g[0].as_ref().expect("grad"),
                 &in_shape,
                 &f,
@@ -168,7 +169,7 @@ impl Tensor {
         let t = if any_requires_grad(&[self]) {
             let s = isz(self.shape());
             record(name, out, &[self], move |g, _| {
-                vec![Some(g[0].as_ref().expect("grad").reshape(&s))]
+                smallvec![Some(g[0].as_ref().expect("grad").reshape(&s))]
             })
         } else {
             Tensor::from_array(out)
@@ -255,7 +256,7 @@ impl Tensor {
             inv[dim("permute", d, nd)] = i as isize;
         }
         let t = record("permute", out, &[self], move |g, _| {
-            vec![Some(g[0].as_ref().expect("grad").permute(&inv))]
+            smallvec![Some(g[0].as_ref().expect("grad").permute(&inv))]
         });
         mark_view(t, self)
     }
@@ -356,7 +357,7 @@ impl Tensor {
         let out = self.data().expand(shape);
         let s = self.shape().to_vec();
         let t = record("expand", out, &[self], move |g, _| {
-            vec![Some(g[0].as_ref().expect("grad").sum_to_size(&s))]
+            smallvec![Some(g[0].as_ref().expect("grad").sum_to_size(&s))]
         });
         mark_view(t, self)
     }
@@ -500,7 +501,7 @@ impl Tensor {
             let n = self.numel();
             record("as_strided", out, &[self], move |g, _| {
                 let g = g[0].as_ref().expect("grad");
-                vec![Some(
+                smallvec![Some(
                     Tensor::zeros(&[n], g.dtype())
                         .index_add(0, &idx.reshape(&[-1]), &g.reshape(&[-1]), 1.0)
                         .reshape(&in_shape),
@@ -525,7 +526,7 @@ impl Tensor {
             return self.clone();
         }
         let out = self.data().contiguous();
-        record("contiguous", out, &[self], |g, _| vec![g[0].clone()])
+        record("contiguous", out, &[self], |g, _| smallvec![g[0].clone()])
     }
 
     /// A copy of the data that stays in the graph (`Tensor.clone`): the gradient passes through.
@@ -540,6 +541,6 @@ impl Tensor {
     #[track_caller]
     pub fn clone_tensor(&self) -> Tensor {
         let out = self.data().clone_array();
-        record("clone", out, &[self], |g, _| vec![g[0].clone()])
+        record("clone", out, &[self], |g, _| smallvec![g[0].clone()])
     }
 }

@@ -8,7 +8,7 @@ use half::{bf16, f16};
 use crate::Array;
 use crate::dtype::DType;
 use crate::ops::map::{assign2, map2};
-use crate::ops::operand::{IntoOperand, Operand, can_cast, result_type};
+use crate::ops::operand::{IntoOperand, Operand, can_cast, result_type_with};
 
 /// One binary op's scalar formulas, one per dtype family.
 pub(crate) trait BinaryKernel {
@@ -30,8 +30,8 @@ pub(crate) trait BinaryKernel {
     }
 }
 
-fn compute_dtype<K: BinaryKernel>(ops: &[Operand<'_>]) -> DType {
-    let dt = result_type(ops);
+fn compute_dtype<K: BinaryKernel>(a: &Array, other: &Operand<'_>) -> DType {
+    let dt = result_type_with(a, other);
     if K::INT_TO_FLOAT && !dt.is_floating_point() {
         DType::F32
     } else {
@@ -58,7 +58,7 @@ fn apply<K: BinaryKernel>(a: &Array, b: &Array) -> Array {
 #[track_caller]
 pub(crate) fn binary<'a, K: BinaryKernel>(a: &Array, other: impl IntoOperand<'a>) -> Array {
     let other = other.into_operand();
-    let dt = compute_dtype::<K>(&[Operand::Ref(a), other.clone()]);
+    let dt = compute_dtype::<K>(a, &other);
     if let Operand::Scalar(s) = other {
         // A number: one pass with the value in a register, no 0-d array to broadcast.
         return if a.dtype() == dt {
@@ -112,7 +112,7 @@ fn apply_scalar<K: BinaryKernel>(a: &Array, s: crate::Scalar) -> Array {
 #[track_caller]
 pub(crate) fn binary_<'a, K: BinaryKernel>(a: &Array, other: impl IntoOperand<'a>) {
     let other = other.into_operand();
-    let dt = compute_dtype::<K>(&[Operand::Ref(a), other.clone()]);
+    let dt = compute_dtype::<K>(a, &other);
     let op = K::NAME_INPLACE;
     assert!(
         can_cast(dt, a.dtype()),

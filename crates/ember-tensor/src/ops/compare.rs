@@ -64,7 +64,7 @@ fn compare<'a>(
     f: fn(std::cmp::Ordering) -> bool,
 ) -> Array {
     let other = other.into_operand();
-    let dt = result_type(&[Operand::Ref(a), other.clone()]);
+    let dt = crate::ops::operand::result_type_with(a, &other);
     let (x, y) = (a.to_dtype(dt), other.to_array(dt));
     // `partial_cmp` is `None` for NaN: every comparison with NaN is false except `ne`.
     let ne = op == "ne";

@@ -5,7 +5,8 @@ use crate::Array;
 use crate::dtype::Element;
 use crate::layout::{Dims, Layout, broadcast_shapes};
 use crate::strided::{
-    PAR_THRESHOLD_HEAVY, Walk, fill_runs, fill_runs_from, run1, run2, scatter_runs,
+    PAR_THRESHOLD, PAR_THRESHOLD_HEAVY, Walk, fill_flat, fill_runs, fill_runs_from, run1, run2,
+    scatter_runs,
 };
 
 /// `as`-style conversion between element types (through f64 for floats, i64 for integers so
@@ -57,6 +58,14 @@ pub(crate) fn broadcast_all(op: &str, shapes: &[&[usize]]) -> Dims {
 /// `f(x)` for every element, into a new contiguous array.
 pub(crate) fn map1<T: Element, U: Element>(x: &Array, f: impl Fn(T) -> U + Sync) -> Array {
     let shape = x.shape();
+    if x.is_contiguous() {
+        let mut out = U::pool().take_uninit(x.numel());
+        let off = x.storage_offset();
+        x.with_slice(|a: &[T]| {
+            fill_flat(&mut out, PAR_THRESHOLD, |o, s| run1(o, a, off + s, 1, &f))
+        });
+        return Array::from_contiguous(out, shape);
+    }
     let walk = Walk::new(shape, [x.strides()], [x.storage_offset()]);
     let mut out = U::pool().take_uninit(x.numel());
     x.with_slice(|a: &[T]| {
@@ -69,6 +78,16 @@ pub(crate) fn map1<T: Element, U: Element>(x: &Array, f: impl Fn(T) -> U + Sync)
 /// transcendental ops, where full-width SIMD pays (memory-bound ops gain nothing from it).
 pub(crate) fn map1_simd<T: Element, U: Element>(x: &Array, f: impl Fn(T) -> U + Sync) -> Array {
     let shape = x.shape();
+    if x.is_contiguous() {
+        let mut out = U::pool().take_uninit(x.numel());
+        let off = x.storage_offset();
+        x.with_slice(|a: &[T]| {
+            fill_flat(&mut out, PAR_THRESHOLD_HEAVY, |o, s| {
+                crate::vmath::simd_map(o, &a[off + s..off + s + o.len()], &f)
+            })
+        });
+        return Array::from_contiguous(out, shape);
+    }
     let walk = Walk::new(shape, [x.strides()], [x.storage_offset()]);
     let mut out = U::pool().take_uninit(x.numel());
     x.with_slice(|a: &[T]| {
@@ -91,6 +110,18 @@ pub(crate) fn map2<T: Element, V: Element, U: Element>(
     op: &str,
     f: impl Fn(T, V) -> U + Sync,
 ) -> Array {
+    if a.shape() == b.shape() && a.is_contiguous() && b.is_contiguous() {
+        let mut out = U::pool().take_uninit(a.numel());
+        let (oa, ob) = (a.storage_offset(), b.storage_offset());
+        a.with_slice(|xa: &[T]| {
+            b.with_slice(|xb: &[V]| {
+                fill_flat(&mut out, PAR_THRESHOLD, |o, s| {
+                    run2(o, (xa, oa + s, 1), (xb, ob + s, 1), &f)
+                })
+            })
+        });
+        return Array::from_contiguous(out, a.shape());
+    }
     let shape = broadcast_all(op, &[a.shape(), b.shape()]);
     let sa = broadcast_strides(&a.layout, &shape);
     let sb = broadcast_strides(&b.layout, &shape);

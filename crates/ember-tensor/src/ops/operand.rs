@@ -128,9 +128,18 @@ fn combine(higher: Option<DType>, lower: Option<DType>) -> Option<DType> {
 /// assert_eq!(result_type(&[(&i).into_operand(), 2i64.into_operand()]), DType::I32);
 /// ```
 pub fn result_type(ops: &[Operand<'_>]) -> DType {
+    promote_classes(ops.iter().map(Operand::class))
+}
+
+/// [`result_type`] of an array and another operand, without building a slice of operands
+/// (which would move or clone an owned one: this is on every binary op's path).
+pub(crate) fn result_type_with(a: &Array, other: &Operand<'_>) -> DType {
+    promote_classes([Operand::Ref(a).class(), other.class()])
+}
+
+fn promote_classes(classes_of_ops: impl IntoIterator<Item = (DType, u8)>) -> DType {
     let mut classes: [Option<DType>; 3] = [None; 3];
-    for o in ops {
-        let (d, c) = o.class();
+    for (d, c) in classes_of_ops {
         let slot = &mut classes[c as usize];
         *slot = Some(slot.map_or(d, |s| DType::promote(s, d)));
     }
