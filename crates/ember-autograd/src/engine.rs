@@ -108,11 +108,14 @@ pub(crate) fn run_backward(
     // The map is reused across backward calls on this thread (cleared, capacity kept): growing
     // it from empty for every step's graph was ~2 % of a tiny op.
     let mut deps = DEPS_SCRATCH.with(|d| std::mem::take(&mut *d.borrow_mut()));
-    let mut order: Vec<Arc<Node>> = Vec::new(); // discovery order (parents before children)
-    let mut stack: Vec<Arc<Node>> = Vec::new();
-    for (t, _) in roots {
-        if let Edge::Node(n, _) = t.edge()
-            && let std::collections::hash_map::Entry::Vacant(e) = deps.entry(Arc::as_ptr(&n))
+    // The walk borrows the nodes (the roots' edges keep the whole graph alive): no reference
+    // count to bump and drop on each node, which is a write to every node of the graph.
+    let root_edges: Vec<Edge> = roots.iter().map(|(t, _)| t.edge()).collect();
+    let mut order: Vec<&Arc<Node>> = Vec::new(); // discovery order (parents before children)
+    let mut stack: Vec<&Arc<Node>> = Vec::new();
+    for edge in &root_edges {
+        if let Edge::Node(n, _) = edge
+            && let std::collections::hash_map::Entry::Vacant(e) = deps.entry(Arc::as_ptr(n))
         {
             e.insert(0);
             stack.push(n);
@@ -126,7 +129,7 @@ pub(crate) fn run_backward(
                     Some(d) => *d += 1,
                     None => {
                         deps.insert(k, 1);
-                        stack.push(c.clone());
+                        stack.push(c);
                     }
                 }
             }
@@ -141,9 +144,10 @@ pub(crate) fn run_backward(
         let mut indeg = deps.clone();
         let mut topo: Vec<&Arc<Node>> = Vec::with_capacity(order.len());
         let by_key: FastMap<NodeKey, &Arc<Node>> =
-            order.iter().map(|n| (Arc::as_ptr(n), n)).collect();
+            order.iter().map(|&n| (Arc::as_ptr(n), n)).collect();
         let mut queue: Vec<&Arc<Node>> = order
             .iter()
+            .copied()
             .filter(|n| indeg[&Arc::as_ptr(n)] == 0)
             .collect();
         while let Some(n) = queue.pop() {
@@ -172,6 +176,7 @@ pub(crate) fn run_backward(
         needed
     });
     drop(order);
+    drop(root_edges);
 
     // Seed the roots.
     let mut buffers: FastMap<NodeKey, (Arc<Node>, Grads)> =
