@@ -58,8 +58,8 @@ pub(crate) fn broadcast_all(op: &str, shapes: &[&[usize]]) -> Dims {
 /// `f(x)` for every element, into a new contiguous array.
 pub(crate) fn map1<T: Element, U: Element>(x: &Array, f: impl Fn(T) -> U + Sync) -> Array {
     let shape = x.shape();
+    let mut out = U::pool().take_uninit(x.numel());
     if x.is_contiguous() {
-        let mut out = U::pool().take_uninit(x.numel());
         let off = x.storage_offset();
         x.with_slice(|a: &[T]| {
             fill_flat(&mut out, PAR_THRESHOLD, |o, s| run1(o, a, off + s, 1, &f))
@@ -67,7 +67,6 @@ pub(crate) fn map1<T: Element, U: Element>(x: &Array, f: impl Fn(T) -> U + Sync)
         return Array::from_contiguous(out, shape);
     }
     let walk = Walk::new(shape, [x.strides()], [x.storage_offset()]);
-    let mut out = U::pool().take_uninit(x.numel());
     x.with_slice(|a: &[T]| {
         fill_runs(&walk, &mut out, |o, [oa], [sa]| run1(o, a, oa, sa, &f));
     });
@@ -78,8 +77,8 @@ pub(crate) fn map1<T: Element, U: Element>(x: &Array, f: impl Fn(T) -> U + Sync)
 /// transcendental ops, where full-width SIMD pays (memory-bound ops gain nothing from it).
 pub(crate) fn map1_simd<T: Element, U: Element>(x: &Array, f: impl Fn(T) -> U + Sync) -> Array {
     let shape = x.shape();
+    let mut out = U::pool().take_uninit(x.numel());
     if x.is_contiguous() {
-        let mut out = U::pool().take_uninit(x.numel());
         let off = x.storage_offset();
         x.with_slice(|a: &[T]| {
             fill_flat(&mut out, PAR_THRESHOLD_HEAVY, |o, s| {
@@ -89,7 +88,6 @@ pub(crate) fn map1_simd<T: Element, U: Element>(x: &Array, f: impl Fn(T) -> U + 
         return Array::from_contiguous(out, shape);
     }
     let walk = Walk::new(shape, [x.strides()], [x.storage_offset()]);
-    let mut out = U::pool().take_uninit(x.numel());
     x.with_slice(|a: &[T]| {
         fill_runs_from(&walk, &mut out, PAR_THRESHOLD_HEAVY, |o, [oa], [sa]| {
             if sa == 1 {
