@@ -102,16 +102,16 @@ def mlp_train():
 
 def lstm_train():
     torch.manual_seed(23)
-    lstm = torch.nn.LSTM(64, 128)
-    head = torch.nn.Linear(128, 10)
+    lstm = torch.nn.LSTM(128, 256)
+    head = torch.nn.Linear(256, 10)
     opt = torch.optim.SGD(list(lstm.parameters()) + list(head.parameters()), lr=0.01, momentum=0.9)
-    x = normal(32, 16, 64, seed=23)
-    target = torch.arange(16) % 10
+    x = normal(50, 32, 128, seed=23)
+    target = normal(32, 10, seed=24)
 
     def body():
         opt.zero_grad()
         out, _ = lstm(x)
-        loss = torch.nn.functional.cross_entropy(head(out[31]), target)
+        loss = torch.nn.functional.mse_loss(head(out[49]), target)
         loss.backward()
         opt.step()
         loss.item()

@@ -35,6 +35,7 @@ pub use dtype::{DType, Element, Scalar};
 pub use interop::NdArrayGuard;
 pub use layout::{Layout, broadcast_shapes};
 pub use ops::einsum::einsum;
+pub use ops::lstm_sequence::LstmSequenceForward;
 pub use ops::operand::{IntoOperand, Operand, result_type};
 pub use ops::pad::PadMode;
 pub use ops::scatter::ScatterReduce;

@@ -122,7 +122,7 @@ impl Generator {
     ) {
         let start = self.rng.get_word_pos();
         let n = out.len();
-        if n < PAR_THRESHOLD || rayon::current_num_threads() == 1 {
+        if n < PAR_THRESHOLD || crate::threads::num_threads() == 1 {
             for block in out.chunks_mut(BLOCK) {
                 draw(&mut self.rng, block);
             }

@@ -153,7 +153,7 @@ pub(crate) fn fill_flat<U: Send>(
     min_parallel: usize,
     kernel: impl Fn(&mut [U], usize) + Sync,
 ) {
-    if out.len() < min_parallel || rayon::current_num_threads() == 1 {
+    if out.len() < min_parallel || crate::threads::num_threads() == 1 {
         kernel(out, 0);
     } else {
         out.par_chunks_mut(PAR_GRAIN)
@@ -175,7 +175,7 @@ pub(crate) fn fill_runs_from<U: Send, const N: usize>(
         fill_tiles(walk, out, rows, cols, &kernel);
         return;
     }
-    if n < min_parallel || rayon::current_num_threads() == 1 {
+    if n < min_parallel || crate::threads::num_threads() == 1 {
         let mut pos = 0;
         walk.for_each_run(0, n, |offs, len, st| {
             kernel(&mut out[pos..pos + len], offs, st);
@@ -275,7 +275,7 @@ fn fill_tiles<U: Send, const N: usize>(
             }
         }
     };
-    if out.len() < PAR_THRESHOLD || rayon::current_num_threads() == 1 {
+    if out.len() < PAR_THRESHOLD || crate::threads::num_threads() == 1 {
         out.chunks_mut(TILE_ROWS * cols)
             .enumerate()
             .for_each(|(b, c)| block(b, c));
@@ -375,7 +375,7 @@ pub(crate) fn scatter_runs<T: Copy + Send + Sync>(walk: &Walk<1>, dst: &mut [T],
     };
     let len = dst.len();
     let ptr = SendPtr(dst.as_mut_ptr());
-    if n < PAR_THRESHOLD || rayon::current_num_threads() == 1 {
+    if n < PAR_THRESHOLD || crate::threads::num_threads() == 1 {
         write(0, n, ptr, len);
     } else {
         (0..n.div_ceil(PAR_GRAIN)).into_par_iter().for_each(|c| {

@@ -2,11 +2,11 @@
 //! cuDNN and oneDNN do for PyTorch on their devices).
 //!
 //! Recorded op by op, an LSTM step is a dozen small nodes, and every step adds its own
-//! `W_hh` gradient product and accumulation. Here the forward runs the recurrence on arrays
-//! (one `addmm` and one fused cell kernel per step, nothing recorded), and the backward runs
-//! backpropagation through time in reverse: per step one fused cell-backward kernel and one
-//! product for the hidden-state gradient; then ONE product for the whole `W_hh` gradient
-//! (`dGatesᵀ·H_prev` over all steps) instead of one per step.
+//! `W_hh` gradient product and accumulation. Here the forward runs the recurrence kernel
+//! [`Array::lstm_sequence_forward`] (the hidden units split over the threads, one product and
+//! one fused cell per step and thread, nothing recorded), and the backward runs
+//! backpropagation through time with [`Array::lstm_sequence_backward`]; then ONE product for
+//! the whole `W_hh` gradient (`dGatesᵀ·H_prev` over all steps) instead of one per step.
 //!
 //! Its backward is first-order only, as PyTorch's fused RNN kernels are: with
 //! `create_graph` it panics and says to build the layer with `fused(false)`, which records
@@ -23,38 +23,23 @@ pub(crate) struct LstmSequence {
 
 impl Function for LstmSequence {
     fn forward(&self, ctx: &mut Context, inputs: &[Tensor]) -> Vec<Tensor> {
-        let (xw, h0, c0, w_hh) = (
+        let out = Array::lstm_sequence_forward(
             inputs[0].data(),
             inputs[1].data(),
             inputs[2].data(),
             inputs[3].data(),
+            self.reverse,
         );
-        let len = xw.shape()[0];
-        // Copied once to row-major: gemm reads a transposed right-hand side at half speed in
-        // these short products (16x128x512: 19 us against 9 us on the AVX-512 machine), and
-        // the same weight serves every step.
-        let w_t = w_hh.t().contiguous();
-        let (mut h, mut c) = (h0.clone(), c0.clone());
-        let mut ys = vec![None; len];
-        let mut acts = vec![None; len];
-        let mut c_prev = vec![None; len];
-        let mut h_prev = vec![None; len];
-        for s in 0..len {
-            let t = if self.reverse { len - 1 - s } else { s };
-            let gates = xw.select(0, t).addmm(&h, &w_t, 1.0, 1.0);
-            let (hn, cn, act) = Array::lstm_cell_forward(&gates, &c);
-            h_prev[t] = Some(std::mem::replace(&mut h, hn.clone()));
-            c_prev[t] = Some(std::mem::replace(&mut c, cn));
-            acts[t] = Some(act);
-            ys[t] = Some(hn);
-        }
-        let stack = |v: Vec<Option<Array>>| {
-            let v: Vec<Array> = v.into_iter().map(|a| a.expect("every step ran")).collect();
-            Tensor::from_array(Array::stack(&v.iter().collect::<Vec<_>>(), 0))
-        };
-        let (acts, c_prev, h_prev) = (stack(acts), stack(c_prev), stack(h_prev));
-        ctx.save_for_backward(&[&inputs[3], &acts, &c_prev, &h_prev]);
-        vec![stack(ys), Tensor::from_array(h), Tensor::from_array(c)]
+        let (acts, c_prev) = (Tensor::from_array(out.acts), Tensor::from_array(out.c_prev));
+        // The hidden states are saved (for the `W_hh` gradient) through a second tensor over
+        // the same storage: saving the output itself would make it own its own graph node.
+        let ys = Tensor::from_array(out.ys.clone());
+        ctx.save_for_backward(&[&inputs[3], &acts, &c_prev, &ys, &inputs[1]]);
+        vec![
+            Tensor::from_array(out.ys),
+            Tensor::from_array(out.h_n),
+            Tensor::from_array(out.c_n),
+        ]
     }
 
     fn backward(&self, ctx: &Context, grads: &[Option<Tensor>]) -> Vec<Option<Tensor>> {
@@ -64,55 +49,54 @@ impl Function for LstmSequence {
              build the layer with `.fused(false)` to record the composed ops instead"
         );
         let saved = ctx.saved_tensors();
-        let (w_hh, acts, c_prev, h_prev) = (
+        let (w_hh, acts, c_prev, ys, h0) = (
             saved[0].data(),
             saved[1].data(),
             saved[2].data(),
             saved[3].data(),
+            saved[4].data(),
         );
-        let len = acts.shape()[0];
-        let dys = grads[0].as_ref().map(|g| g.data().clone());
-        let mut dh: Option<Array> = grads[1].as_ref().map(|g| g.data().clone());
-        let mut dc: Option<Array> = grads[2].as_ref().map(|g| g.data().clone());
-        let mut dgates = vec![None; len];
-        for s in 0..len {
-            // Backward visits the steps in the reverse of the forward order.
-            let t = if self.reverse { s } else { len - 1 - s };
-            let dh_t = match (&dys, dh.take()) {
-                (Some(d), Some(h)) => Some(h.add(&d.select(0, t))),
-                (Some(d), None) => Some(d.select(0, t)),
-                (None, h) => h,
-            };
-            let (dg, dcp) = Array::lstm_cell_backward(
-                &acts.select(0, t),
-                &c_prev.select(0, t),
-                dh_t.as_ref(),
-                dc.as_ref(),
-            );
-            dh = Some(dg.matmul(w_hh));
-            dc = Some(dcp);
-            dgates[t] = Some(dg);
-        }
-        let dgates: Vec<Array> = dgates
-            .into_iter()
-            .map(|a| a.expect("every step ran"))
-            .collect();
-        let dg = Array::stack(&dgates.iter().collect::<Vec<_>>(), 0);
-        let n4 = dg.shape()[2] as isize;
-        let hs = h_prev.shape()[2] as isize;
+        let g = |i: usize| grads[i].as_ref().map(|g| g.data().clone());
+        let (dys, dh_n, dc_n) = (g(0), g(1), g(2));
+        let (dg, dc0) = Array::lstm_sequence_backward(
+            w_hh,
+            acts,
+            c_prev,
+            dys.as_ref(),
+            dh_n.as_ref(),
+            dc_n.as_ref(),
+            self.reverse,
+        );
+        let len = dg.shape()[0];
+        let (n4, hs) = (dg.shape()[2] as isize, h0.shape()[1] as isize);
+        // The step that started from h0, and the others with the hidden state before them.
+        let first = if self.reverse { len - 1 } else { 0 };
+        let dh0 = ctx
+            .needs_input_grad(1)
+            .then(|| Tensor::from_array(dg.select(0, first).matmul(w_hh)));
         let dw = ctx.needs_input_grad(3).then(|| {
-            // Σ_t dGates_tᵀ·h_{t-1} as one product over all steps.
-            let g2 = dg.reshape(&[-1, n4]);
-            Tensor::from_array(g2.t().matmul(&h_prev.reshape(&[-1, hs])))
+            // Σ_t dGates_tᵀ·h_{t-1}: h0 for the first step, and for the others the hidden
+            // states `ys` shifted by one step, as one product over all of them.
+            let dw0 = dg.select(0, first).t().matmul(h0);
+            if len == 1 {
+                return Tensor::from_array(dw0);
+            }
+            let (dg_rest, ys_rest) = if self.reverse {
+                (dg.narrow(0, 0, len - 1), ys.narrow(0, 1, len - 1))
+            } else {
+                (dg.narrow(0, 1, len - 1), ys.narrow(0, 0, len - 1))
+            };
+            Tensor::from_array(dw0.addmm(
+                &dg_rest.reshape(&[-1, n4]).t(),
+                &ys_rest.reshape(&[-1, hs]),
+                1.0,
+                1.0,
+            ))
         });
         vec![
             ctx.needs_input_grad(0).then(|| Tensor::from_array(dg)),
-            ctx.needs_input_grad(1)
-                .then(|| dh.map(Tensor::from_array))
-                .flatten(),
-            ctx.needs_input_grad(2)
-                .then(|| dc.map(Tensor::from_array))
-                .flatten(),
+            dh0,
+            ctx.needs_input_grad(2).then(|| Tensor::from_array(dc0)),
             dw,
         ]
     }

@@ -245,18 +245,17 @@ impl RecurrentLayer {
                     .expect("weight");
                 let b_ih = self.param(&format!("bias_ih_l{layer}{sfx}"));
                 let b_hh = self.param(&format!("bias_hh_l{layer}{sfx}"));
-                // All time steps' input projections in one product.
-                let xw = F::linear(&seq.reshape(&[(len * n) as isize, -1]), w_ih, b_ih).reshape(&[
-                    len as isize,
-                    n as isize,
-                    -1,
-                ]);
+                let flat = seq.reshape(&[(len * n) as isize, -1]);
+                let shape = [len as isize, n as isize, -1];
                 let idx = layer * dirs + d;
                 if self.kind == RnnKind::Lstm && self.fused && len > 0 {
-                    let xw = match b_hh {
-                        Some(b) => xw.add(b),
-                        None => xw,
+                    // All time steps' input projections in one product, with both biases
+                    // added once (as one `4H` vector) instead of a pass per bias.
+                    let bias = match (b_ih, b_hh) {
+                        (Some(a), Some(b)) => Some(a.add(b)),
+                        (a, b) => a.or(b).cloned(),
                     };
+                    let xw = F::linear(&flat, w_ih, bias.as_ref()).reshape(&shape);
                     let c0 = c0.as_ref().expect("LSTM cell state").select(0, idx);
                     let mut o = LstmSequence { reverse: d == 1 }.apply(&[
                         &xw,
@@ -269,6 +268,8 @@ impl RecurrentLayer {
                     outs.push(o.pop().expect("ys"));
                     continue;
                 }
+                // All time steps' input projections in one product.
+                let xw = F::linear(&flat, w_ih, b_ih).reshape(&shape);
                 let mut ht = h0.select(0, idx);
                 let mut ct = c0.as_ref().map(|c| c.select(0, idx));
                 // One unbind (a single backward node) rather than a select per step.

@@ -580,7 +580,7 @@ fn forward_impl<T: ConvFloat>(g: &Geom, x: &Array, w: &Array, bias: Option<&Arra
     };
     let ntiles = g.out_outer().div_ceil(tile);
     let ol = g.out_last();
-    let threads = rayon::current_num_threads();
+    let threads = crate::threads::num_threads();
     let per = batched::images_per_item(g, ntiles, std::mem::size_of::<T>(), threads);
     if per > 1 {
         with_data(x, |xs: &[T]| {
@@ -794,7 +794,7 @@ fn backward_input_impl<T: ConvFloat>(g: &Geom, dy: &Array, w: &Array) -> Array {
     let tile = g.tile_outer(std::mem::size_of::<T>());
     let ntiles = g.out_outer().div_ceil(tile);
     let ol = g.out_last();
-    let threads = rayon::current_num_threads();
+    let threads = crate::threads::num_threads();
     let per = batched::images_per_item(g, ntiles, std::mem::size_of::<T>(), threads);
     if per > 1 {
         if pointwise {
@@ -930,7 +930,7 @@ fn backward_weight_impl<T: ConvFloat>(g: &Geom, x: &Array, dy: &Array, w_shape: 
     };
     let ntiles = g.out_outer().div_ceil(tile);
     let ol = g.out_last();
-    let threads = rayon::current_num_threads();
+    let threads = crate::threads::num_threads();
     let per = batched::images_per_item(g, ntiles, std::mem::size_of::<T>(), threads);
     if per > 1 {
         let dw = with_data(x, |xs: &[T]| {

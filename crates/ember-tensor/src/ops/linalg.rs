@@ -71,7 +71,7 @@ fn count_operand_copy() {
 }
 
 /// The element types gemm computes natively.
-trait GemmElem: Element {}
+pub(crate) trait GemmElem: Element {}
 impl GemmElem for f32 {}
 impl GemmElem for f64 {}
 impl GemmElem for half::f16 {}
@@ -247,7 +247,7 @@ fn init_out<T: Element>(out_shape: &[usize], input: Option<&Array>, beta: f64) -
 /// `p < k` and `rhs[p*rs.0 + j*rs.1]` for `p < k`, `j < n` must be in bounds of live buffers
 /// that nobody writes during the call.
 #[allow(clippy::too_many_arguments)]
-unsafe fn gemm_call<T: GemmElem>(
+pub(crate) unsafe fn gemm_call<T: GemmElem>(
     (m, k, n): (usize, usize, usize),
     dst: *mut T,
     dst_rs: usize,
@@ -321,7 +321,7 @@ fn gemm_product<T: GemmElem>(
         }
         return Array::from_contiguous(out, &out_shape);
     }
-    let threads = rayon::current_num_threads();
+    let threads = crate::threads::num_threads();
     let macs = m * n * k;
     a.with_slice(|xa: &[T]| {
         b.with_slice(|xb: &[T]| {

@@ -29,6 +29,7 @@ pub(crate) mod grad_kernels;
 pub(crate) mod indexing;
 pub(crate) mod join;
 pub(crate) mod linalg;
+pub(crate) mod lstm_sequence;
 pub(crate) mod macros;
 pub(crate) mod map;
 pub mod operand;

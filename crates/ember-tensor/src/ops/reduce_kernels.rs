@@ -265,7 +265,7 @@ pub(crate) fn reduce_into<T: Element, R: Reducer<T>, U: Copy + Send>(
         (Some(a), Some(b)) => a < b,
         _ => false,
     };
-    let threads = rayon::current_num_threads();
+    let threads = crate::threads::num_threads();
     let par = m * k >= PAR_THRESHOLD && threads > 1;
     x.with_slice(|xs: &[T]| {
         let job = Job {

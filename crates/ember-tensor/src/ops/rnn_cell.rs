@@ -13,7 +13,7 @@ use crate::dtype::{DType, Element};
 use crate::vmath::FastMath;
 
 /// The float types the kernels run in (f16/bf16 go through f32).
-trait CellFloat:
+pub(crate) trait CellFloat:
     Element + FastMath + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self>
 {
     fn recip(self) -> Self;
@@ -58,6 +58,23 @@ fn forward_row<T: CellFloat>(
     let (ai, rest) = act.split_at_mut(hs);
     let (af, rest) = rest.split_at_mut(hs);
     let (ag, ao) = rest.split_at_mut(hs);
+    forward_units([gi, gf, gg, go], c, h_out, c_out, [ai, af, ag, ao]);
+}
+
+/// The forward pass of the hidden units `c.len()` of one row, from the four gate strips
+/// (pre-activations `i, f, g, o`) to `h'`, `c'` and the four activated strips.
+#[inline(always)]
+pub(crate) fn forward_units<T: CellFloat>(
+    [gi, gf, gg, go]: [&[T]; 4],
+    c: &[T],
+    h_out: &mut [T],
+    c_out: &mut [T],
+    [ai, af, ag, ao]: [&mut [T]; 4],
+) {
+    let hs = c.len();
+    let (gi, gf, gg, go) = (&gi[..hs], &gf[..hs], &gg[..hs], &go[..hs]);
+    let (h_out, c_out) = (&mut h_out[..hs], &mut c_out[..hs]);
+    let (ai, af, ag, ao) = (&mut ai[..hs], &mut af[..hs], &mut ag[..hs], &mut ao[..hs]);
     for j in 0..hs {
         let i = sigmoid(gi[j]);
         let f = sigmoid(gf[j]);
@@ -91,6 +108,25 @@ fn backward_row<T: CellFloat>(
     let (di, rest) = dgates.split_at_mut(hs);
     let (df, rest) = rest.split_at_mut(hs);
     let (dg, d_o) = rest.split_at_mut(hs);
+    backward_units([ai, af, ag, ao], c_prev, dh, dc, [di, df, dg, d_o], dc_prev);
+}
+
+/// The backward pass of the hidden units `c_prev.len()` of one row: from the four activated
+/// gate strips, the step's input cell state and the gradients of `h'` and `c'` (`None` for
+/// zero), the four gate-gradient strips and the gradient of the input cell state.
+#[inline(always)]
+pub(crate) fn backward_units<T: CellFloat>(
+    [ai, af, ag, ao]: [&[T]; 4],
+    c_prev: &[T],
+    dh: Option<&[T]>,
+    dc: Option<&[T]>,
+    [di, df, dg, d_o]: [&mut [T]; 4],
+    dc_prev: &mut [T],
+) {
+    let hs = c_prev.len();
+    let (ai, af, ag, ao) = (&ai[..hs], &af[..hs], &ag[..hs], &ao[..hs]);
+    let (di, df, dg, d_o) = (&mut di[..hs], &mut df[..hs], &mut dg[..hs], &mut d_o[..hs]);
+    let dc_prev = &mut dc_prev[..hs];
     for j in 0..hs {
         let (i, f, g, o) = (ai[j], af[j], ag[j], ao[j]);
         // c' is recomputed (one multiply-add) rather than saved.
@@ -191,6 +227,8 @@ fn backward_all<T: CellFloat>(
         );
     }
 }
+
+pub(crate) use dispatch_simd;
 
 dispatch_simd!(forward_simd, forward_all, (h: usize, gates: &[T], c: &[T], h_out: &mut [T], c_out: &mut [T], act: &mut [T]));
 dispatch_simd!(backward_simd, backward_all, (h: usize, act: &[T], c_prev: &[T], dh: Option<&[T]>, dc: Option<&[T]>, dgates: &mut [T], dc_prev: &mut [T]));

@@ -74,7 +74,7 @@ impl Lines {
         let mut out_u = U::pool().take_uninit(self.count * pu);
         let mut out_v = V::pool().take_uninit(self.count * pv);
         let work = self.count * self.len.max(1);
-        let block = if work < PAR_THRESHOLD || rayon::current_num_threads() == 1 {
+        let block = if work < PAR_THRESHOLD || crate::threads::num_threads() == 1 {
             self.count.max(1)
         } else {
             (PAR_GRAIN / self.len.max(1)).max(1)

@@ -190,7 +190,7 @@ pub(super) fn backward_weight<T: ConvFloat>(g: &Geom, xs: &[T], dys: &[T], per: 
         (Scratch::filled(wlen, T::ZERO), col, tmp)
     };
     // At most a few items per thread, so that few `C_out × rows` accumulators are summed.
-    let min_len = items.div_ceil(4 * rayon::current_num_threads()).max(1);
+    let min_len = items.div_ceil(4 * crate::threads::num_threads()).max(1);
     (0..items)
         .into_par_iter()
         .with_min_len(min_len)
