@@ -17,8 +17,9 @@
 use rayon::prelude::*;
 
 use super::linalg::{GemmElem, gemm_call};
-use super::rnn_cell::{CellFloat, backward_units, dispatch_simd, forward_units};
+use super::rnn_cell::{CellFloat, dispatch_simd, forward_units};
 use crate::Array;
+use crate::allocator::Scratch;
 use crate::dtype::{DType, Element};
 
 /// Products smaller than this many multiply-adds per step run on one thread: below it the
@@ -79,7 +80,36 @@ impl<T> Shared<T> {
 }
 
 dispatch_simd!(forward_units_simd, forward_units, (gates: [&[T]; 4], c: &[T], h_out: &mut [T], c_out: &mut [T], act: [&mut [T]; 4]));
-dispatch_simd!(backward_units_simd, backward_units, (act: [&[T]; 4], c_prev: &[T], dh: Option<&[T]>, dc: Option<&[T]>, dgates: [&mut [T]; 4], dc_prev: &mut [T]));
+/// The cell backward of `rnn_cell` with both gradients present (the sequence kernel always
+/// has them): no per-element branches, so the whole loop vectorises.
+#[inline(always)]
+fn backward_units_dense<T: CellFloat>(
+    [ai, af, ag, ao]: [&[T]; 4],
+    c_prev: &[T],
+    dh: &[T],
+    dc: &[T],
+    [di, df, dg, d_o]: [&mut [T]; 4],
+    dc_prev: &mut [T],
+) {
+    let hs = c_prev.len();
+    let (ai, af, ag, ao) = (&ai[..hs], &af[..hs], &ag[..hs], &ao[..hs]);
+    let (dh, dc) = (&dh[..hs], &dc[..hs]);
+    let (di, df, dg, d_o) = (&mut di[..hs], &mut df[..hs], &mut dg[..hs], &mut d_o[..hs]);
+    let dc_prev = &mut dc_prev[..hs];
+    for j in 0..hs {
+        let (i, f, g, o) = (ai[j], af[j], ag[j], ao[j]);
+        // c' is recomputed (one multiply-add) rather than saved.
+        let tc = (f * c_prev[j] + i * g).ftanh();
+        let dcj = dc[j] + dh[j] * o * (T::ONE - tc * tc);
+        di[j] = dcj * g * i * (T::ONE - i);
+        df[j] = dcj * c_prev[j] * f * (T::ONE - f);
+        dg[j] = dcj * i * (T::ONE - g * g);
+        d_o[j] = dh[j] * tc * o * (T::ONE - o);
+        dc_prev[j] = dcj * f;
+    }
+}
+
+dispatch_simd!(backward_units_simd, backward_units_dense, (act: [&[T]; 4], c_prev: &[T], dh: &[T], dc: &[T], dgates: [&mut [T]; 4], dc_prev: &mut [T]));
 
 /// The outputs of [`Array::lstm_sequence_forward`].
 #[derive(Debug, Clone)]
@@ -120,14 +150,17 @@ fn forward_typed<T: CellFloat + GemmElem>(
     // Each block's rows of W_hh as one (H, 4·hb) right-hand side: column q·hb + j is row
     // q·H + u0 + j of W_hh (gate q, unit u0 + j), so a block's product is one gemm call. Built
     // from W_hhᵀ (`w_t`, (H, 4H)) by copying each block's four column strips of every row.
-    let packed: Vec<Vec<T>> = blocks
+    // Scratch buffers go back to the caching allocator when dropped (no page faults on the
+    // next call).
+    let packed: Vec<Scratch<T>> = blocks
         .iter()
         .map(|&(u0, u1)| {
             let hb = u1 - u0;
+            let mut w = Scratch::uninit(h * 4 * hb);
             if hb == h {
-                return w_t.to_vec();
+                w.copy_from_slice(w_t);
+                return w;
             }
-            let mut w = T::pool().take_uninit(h * 4 * hb);
             for k in 0..h {
                 for q in 0..4 {
                     w[k * 4 * hb + q * hb..][..hb]
@@ -137,9 +170,9 @@ fn forward_typed<T: CellFloat + GemmElem>(
             w
         })
         .collect();
-    let mut gates: Vec<Vec<T>> = blocks
+    let mut gates: Vec<Scratch<T>> = blocks
         .iter()
-        .map(|&(u0, u1)| T::pool().take_uninit(n * 4 * (u1 - u0)))
+        .map(|&(u0, u1)| Scratch::uninit(n * 4 * (u1 - u0)))
         .collect();
     let (ys_p, acts_p, cp_p, cn_p) = (
         Shared(ys.as_mut_ptr()),
@@ -150,7 +183,7 @@ fn forward_typed<T: CellFloat + GemmElem>(
     let (ys_len, acts_len, cp_len) = (ys.len(), acts.len(), c_prev.len());
     for s in 0..len {
         let t = step_index(s, len, reverse);
-        let run = |(b, gl): (usize, &mut Vec<T>)| {
+        let run = |(b, gl): (usize, &mut Scratch<T>)| {
             let (u0, u1) = blocks[b];
             let hb = u1 - u0;
             let w4 = 4 * hb;
@@ -250,25 +283,25 @@ fn backward_typed<T: CellFloat + GemmElem>(
     let dc0_p = Shared(dc0.as_mut_ptr());
     let dg_len = dgates.len();
     // Per block: dh of its units, and the running dc (two buffers, read one, write other).
-    struct Block<T> {
-        dh: Vec<T>,
-        dc: Vec<T>,
-        dc_next: Vec<T>,
+    struct Block<T: Element> {
+        dh: Scratch<T>,
+        dc: Scratch<T>,
+        dc_next: Scratch<T>,
     }
     let mut state: Vec<Block<T>> = blocks
         .iter()
         .map(|&(u0, u1)| {
             let hb = u1 - u0;
-            let mut dc = T::pool().take_filled(n * hb, T::ZERO);
+            let mut dc = Scratch::filled(n * hb, T::ZERO);
             if let Some(d) = dc_n {
                 for r in 0..n {
                     dc[r * hb..][..hb].copy_from_slice(&d[r * h + u0..][..hb]);
                 }
             }
             Block {
-                dh: T::pool().take_uninit(n * hb),
+                dh: Scratch::uninit(n * hb),
                 dc,
-                dc_next: T::pool().take_uninit(n * hb),
+                dc_next: Scratch::uninit(n * hb),
             }
         })
         .collect();
@@ -339,8 +372,8 @@ fn backward_typed<T: CellFloat + GemmElem>(
                         &act[3 * h..3 * h + hb],
                     ],
                     &c_prev[t * step + r * h + u0..][..hb],
-                    Some(&st.dh[r * hb..][..hb]),
-                    Some(&st.dc[r * hb..][..hb]),
+                    &st.dh[r * hb..][..hb],
+                    &st.dc[r * hb..][..hb],
                     dg,
                     &mut st.dc_next[r * hb..][..hb],
                 );

@@ -115,7 +115,7 @@ fn backward_row<T: CellFloat>(
 /// gate strips, the step's input cell state and the gradients of `h'` and `c'` (`None` for
 /// zero), the four gate-gradient strips and the gradient of the input cell state.
 #[inline(always)]
-pub(crate) fn backward_units<T: CellFloat>(
+fn backward_units<T: CellFloat>(
     [ai, af, ag, ao]: [&[T]; 4],
     c_prev: &[T],
     dh: Option<&[T]>,
