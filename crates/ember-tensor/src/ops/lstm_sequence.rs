@@ -6,15 +6,18 @@
 //! enough for them to fall asleep, and waking them costs more than the step's product on
 //! virtual machines (~40-60 µs). Here each thread owns a block of hidden units for the whole
 //! sequence: per step it computes the gate columns of its units (its own copy of their `W_hh`
-//! rows, laid out once per call) and runs the cell on them, so a step is ONE fork-join and the
-//! threads stay busy from the first step to the last. Backward is split the same way: per
-//! step, a thread computes its units' part of `dh_{t} = dGates_{t+1}·W_hh` and the cell
-//! backward of its units.
+//! rows, laid out once per call) and runs the cell on them; the threads meet at a spinning
+//! barrier between steps ([`lockstep`](crate::threads::lockstep)), so they stay busy from the
+//! first step to the last. Backward is split the same way: per step, a thread computes its
+//! units' part of `dh_t = dGates_{t+1}·W_hh` and the cell backward of its units.
+//!
+//! Measured on the 2-core bench machine (L 50, N 32, H 256, f32): the forward took 5.5 ms as
+//! one parallel product and one serial cell per step, 3.0 ms with the units split and a
+//! fork-join per step, 2.7 ms in lockstep (the product alone, 50 × 38 µs per thread, is
+//! 1.9 ms); the backward 2.5 ms with a fork-join per step and 2.15 ms in lockstep.
 //!
 //! Only the recurrence lives here; the input projections (`x·W_ihᵀ + b`, one product over all
 //! steps) and the weight gradients (one product over all steps) are ordinary matmuls.
-
-use rayon::prelude::*;
 
 use super::linalg::{GemmElem, gemm_call};
 use super::rnn_cell::{CellFloat, dispatch_simd, forward_units};
@@ -22,8 +25,9 @@ use crate::Array;
 use crate::allocator::Scratch;
 use crate::dtype::{DType, Element};
 
-/// Products smaller than this many multiply-adds per step run on one thread: below it the
-/// fork-join per step costs more than it saves (measured on the 2-core build machine).
+/// Steps smaller than this many multiply-adds (about 5 µs of product on one core) run on one
+/// thread: splitting them would buy less than the barrier and the smaller, less efficient
+/// products cost. A round figure, not a measured crossover.
 const PAR_STEP_MACS: usize = 1 << 20;
 
 /// The hidden units `[u0, u1)` of each thread's block: one block when the step is small or
@@ -60,9 +64,9 @@ fn split_units(h: usize, blocks: usize) -> Vec<(usize, usize)> {
 /// A raw pointer the blocks share; each block writes only its own units' elements.
 #[derive(Clone, Copy)]
 struct Shared<T>(*mut T);
-// SAFETY: the pointer is only dereferenced inside the fork-join of one step, where every
-// block writes a disjoint set of elements (its units' columns) and reads elements that were
-// written before the fork (rayon's join orders them).
+// SAFETY: the pointer is only dereferenced inside one step of `lockstep`, where every block
+// writes a disjoint set of elements (its units' columns) and reads elements written in earlier
+// steps (lockstep's barrier orders them: release after a step, acquire before the next).
 unsafe impl<T> Send for Shared<T> {}
 // SAFETY: as above.
 unsafe impl<T> Sync for Shared<T> {}
@@ -181,83 +185,75 @@ fn forward_typed<T: CellFloat + GemmElem>(
         Shared(c_n.as_mut_ptr()),
     );
     let (ys_len, acts_len, cp_len) = (ys.len(), acts.len(), c_prev.len());
-    for s in 0..len {
+    crate::threads::lockstep(len, &mut gates, |s, b, gl| {
         let t = step_index(s, len, reverse);
-        let run = |(b, gl): (usize, &mut Scratch<T>)| {
-            let (u0, u1) = blocks[b];
-            let hb = u1 - u0;
-            let w4 = 4 * hb;
-            let xw_t = &xw[t * step4..][..step4];
-            for r in 0..n {
-                for q in 0..4 {
-                    gl[r * w4 + q * hb..][..hb]
-                        .copy_from_slice(&xw_t[r * 4 * h + q * h + u0..][..hb]);
-                }
+        let (u0, u1) = blocks[b];
+        let hb = u1 - u0;
+        let w4 = 4 * hb;
+        let xw_t = &xw[t * step4..][..step4];
+        for r in 0..n {
+            for q in 0..4 {
+                gl[r * w4 + q * hb..][..hb].copy_from_slice(&xw_t[r * 4 * h + q * h + u0..][..hb]);
             }
-            let h_prev: *const T = if s == 0 {
-                h0.as_ptr()
-            } else {
-                // SAFETY: the previous step's hidden state is within `ys` (all its blocks
-                // were written before this step's fork).
-                unsafe { ys_p.0.add(step_index(s - 1, len, reverse) * step) }
-            };
-            // SAFETY: `gl` holds n rows of 4·hb (row stride 4·hb); the lhs `h_prev` is
-            // n rows of h (row stride h) inside `h0` or `ys`, nobody writes it during this
-            // step; the rhs is this block's packed (h, 4·hb) weight.
-            unsafe {
-                gemm_call::<T>(
-                    (n, h, w4),
-                    gl.as_mut_ptr(),
-                    w4,
-                    true,
-                    h_prev,
-                    (h, 1),
-                    packed[b].as_ptr(),
-                    (w4, 1),
-                    1.0,
-                    1,
-                )
-            };
-            let c_next_base = if s + 1 == len {
-                None
-            } else {
-                Some(step_index(s + 1, len, reverse) * step)
-            };
-            for r in 0..n {
-                let g = &gl[r * w4..][..w4];
-                let cell = t * step + r * h + u0;
-                let a = t * step4 + r * 4 * h + u0;
-                assert!(cell + hb <= ys_len.min(cp_len) && a + 3 * h + hb <= acts_len);
-                // SAFETY: every range below is this block's units [u0, u1) of one row, in
-                // bounds (asserted above for ys, c_prev and acts; c_n holds n·h), and no
-                // other block touches those units; `c_prev` of step t is read, that of the
-                // next step (or c_n) written, which are different rows.
-                unsafe {
-                    let c_out = match c_next_base {
-                        Some(base) => cp_p.slice(base + r * h + u0, hb),
-                        None => cn_p.slice(r * h + u0, hb),
-                    };
-                    forward_units_simd::<T>(
-                        [&g[..hb], &g[hb..2 * hb], &g[2 * hb..3 * hb], &g[3 * hb..]],
-                        cp_p.slice(cell, hb),
-                        ys_p.slice(cell, hb),
-                        c_out,
-                        [
-                            acts_p.slice(a, hb),
-                            acts_p.slice(a + h, hb),
-                            acts_p.slice(a + 2 * h, hb),
-                            acts_p.slice(a + 3 * h, hb),
-                        ],
-                    );
-                }
-            }
-        };
-        if blocks.len() == 1 {
-            run((0, &mut gates[0]));
-        } else {
-            gates.par_iter_mut().enumerate().for_each(run);
         }
-    }
+        let h_prev: *const T = if s == 0 {
+            h0.as_ptr()
+        } else {
+            // SAFETY: the previous step's hidden state is within `ys` (all its blocks
+            // were written before this step's barrier).
+            unsafe { ys_p.0.add(step_index(s - 1, len, reverse) * step) }
+        };
+        // SAFETY: `gl` holds n rows of 4·hb (row stride 4·hb); the lhs `h_prev` is
+        // n rows of h (row stride h) inside `h0` or `ys`, nobody writes it during this
+        // step; the rhs is this block's packed (h, 4·hb) weight.
+        unsafe {
+            gemm_call::<T>(
+                (n, h, w4),
+                gl.as_mut_ptr(),
+                w4,
+                true,
+                h_prev,
+                (h, 1),
+                packed[b].as_ptr(),
+                (w4, 1),
+                1.0,
+                1,
+            )
+        };
+        let c_next_base = if s + 1 == len {
+            None
+        } else {
+            Some(step_index(s + 1, len, reverse) * step)
+        };
+        for r in 0..n {
+            let g = &gl[r * w4..][..w4];
+            let cell = t * step + r * h + u0;
+            let a = t * step4 + r * 4 * h + u0;
+            assert!(cell + hb <= ys_len.min(cp_len) && a + 3 * h + hb <= acts_len);
+            // SAFETY: every range below is this block's units [u0, u1) of one row, in
+            // bounds (asserted above for ys, c_prev and acts; c_n holds n·h), and no
+            // other block touches those units; `c_prev` of step t is read, that of the
+            // next step (or c_n) written, which are different rows.
+            unsafe {
+                let c_out = match c_next_base {
+                    Some(base) => cp_p.slice(base + r * h + u0, hb),
+                    None => cn_p.slice(r * h + u0, hb),
+                };
+                forward_units_simd::<T>(
+                    [&g[..hb], &g[hb..2 * hb], &g[2 * hb..3 * hb], &g[3 * hb..]],
+                    cp_p.slice(cell, hb),
+                    ys_p.slice(cell, hb),
+                    c_out,
+                    [
+                        acts_p.slice(a, hb),
+                        acts_p.slice(a + h, hb),
+                        acts_p.slice(a + 2 * h, hb),
+                        acts_p.slice(a + 3 * h, hb),
+                    ],
+                );
+            }
+        }
+    });
     let last = step_index(len - 1, len, reverse);
     let mut h_n = T::pool().take_uninit(step);
     h_n.copy_from_slice(&ys[last * step..][..step]);
@@ -305,94 +301,87 @@ fn backward_typed<T: CellFloat + GemmElem>(
             }
         })
         .collect();
-    for s in 0..len {
+    crate::threads::lockstep(len, &mut state, |s, b, st| {
         // Backward visits the steps in the reverse of the forward order.
         let t = step_index(len - 1 - s, len, reverse);
-        let run = |(b, st): (usize, &mut Block<T>)| {
-            let (u0, u1) = blocks[b];
-            let hb = u1 - u0;
-            if s == 0 {
-                match dh_n {
-                    Some(d) => {
-                        for r in 0..n {
-                            st.dh[r * hb..][..hb].copy_from_slice(&d[r * h + u0..][..hb]);
-                        }
-                    }
-                    None => st.dh.fill(T::ZERO),
-                }
-            } else {
-                // dh_t of this block's units = dGates_{later step} · W_hh[:, u0..u1].
-                let later = step_index(len - s, len, reverse);
-                // SAFETY: `dh` holds n rows of hb; the lhs is the later step's gate gradient
-                // (n rows of 4h inside `dgates`, written by every block before this step's
-                // fork, read-only now); the rhs is W_hh's columns [u0, u1) (4h rows of
-                // stride h).
-                unsafe {
-                    gemm_call::<T>(
-                        (n, 4 * h, hb),
-                        st.dh.as_mut_ptr(),
-                        hb,
-                        false,
-                        dg_p.0.add(later * step4),
-                        (4 * h, 1),
-                        w_hh.as_ptr().add(u0),
-                        (h, 1),
-                        1.0,
-                        1,
-                    )
-                };
-            }
-            if let Some(d) = dys {
-                for r in 0..n {
-                    let src = &d[t * step + r * h + u0..][..hb];
-                    for (x, &y) in st.dh[r * hb..][..hb].iter_mut().zip(src) {
-                        *x = *x + y;
+        let (u0, u1) = blocks[b];
+        let hb = u1 - u0;
+        if s == 0 {
+            match dh_n {
+                Some(d) => {
+                    for r in 0..n {
+                        st.dh[r * hb..][..hb].copy_from_slice(&d[r * h + u0..][..hb]);
                     }
                 }
+                None => st.dh.fill(T::ZERO),
             }
-            for r in 0..n {
-                let a = t * step4 + r * 4 * h + u0;
-                let act = &acts[a..][..3 * h + hb];
-                assert!(a + 3 * h + hb <= dg_len);
-                // SAFETY: the four strips are this block's units of row r of step t's gate
-                // gradient, in bounds (asserted), written by no other block.
-                let dg = unsafe {
-                    [
-                        dg_p.slice(a, hb),
-                        dg_p.slice(a + h, hb),
-                        dg_p.slice(a + 2 * h, hb),
-                        dg_p.slice(a + 3 * h, hb),
-                    ]
-                };
-                backward_units_simd::<T>(
-                    [
-                        &act[..hb],
-                        &act[h..h + hb],
-                        &act[2 * h..2 * h + hb],
-                        &act[3 * h..3 * h + hb],
-                    ],
-                    &c_prev[t * step + r * h + u0..][..hb],
-                    &st.dh[r * hb..][..hb],
-                    &st.dc[r * hb..][..hb],
-                    dg,
-                    &mut st.dc_next[r * hb..][..hb],
-                );
-            }
-            std::mem::swap(&mut st.dc, &mut st.dc_next);
-            if s + 1 == len {
-                for r in 0..n {
-                    // SAFETY: this block's units of row r of dc0 (n·h elements), which no
-                    // other block writes.
-                    unsafe { dc0_p.slice(r * h + u0, hb) }.copy_from_slice(&st.dc[r * hb..][..hb]);
-                }
-            }
-        };
-        if blocks.len() == 1 {
-            run((0, &mut state[0]));
         } else {
-            state.par_iter_mut().enumerate().for_each(run);
+            // dh_t of this block's units = dGates_{later step} · W_hh[:, u0..u1].
+            let later = step_index(len - s, len, reverse);
+            // SAFETY: `dh` holds n rows of hb; the lhs is the later step's gate gradient
+            // (n rows of 4h inside `dgates`, written by every block before this step's
+            // barrier, read-only now); the rhs is W_hh's columns [u0, u1) (4h rows of
+            // stride h).
+            unsafe {
+                gemm_call::<T>(
+                    (n, 4 * h, hb),
+                    st.dh.as_mut_ptr(),
+                    hb,
+                    false,
+                    dg_p.0.add(later * step4),
+                    (4 * h, 1),
+                    w_hh.as_ptr().add(u0),
+                    (h, 1),
+                    1.0,
+                    1,
+                )
+            };
         }
-    }
+        if let Some(d) = dys {
+            for r in 0..n {
+                let src = &d[t * step + r * h + u0..][..hb];
+                for (x, &y) in st.dh[r * hb..][..hb].iter_mut().zip(src) {
+                    *x = *x + y;
+                }
+            }
+        }
+        for r in 0..n {
+            let a = t * step4 + r * 4 * h + u0;
+            let act = &acts[a..][..3 * h + hb];
+            assert!(a + 3 * h + hb <= dg_len);
+            // SAFETY: the four strips are this block's units of row r of step t's gate
+            // gradient, in bounds (asserted), written by no other block.
+            let dg = unsafe {
+                [
+                    dg_p.slice(a, hb),
+                    dg_p.slice(a + h, hb),
+                    dg_p.slice(a + 2 * h, hb),
+                    dg_p.slice(a + 3 * h, hb),
+                ]
+            };
+            backward_units_simd::<T>(
+                [
+                    &act[..hb],
+                    &act[h..h + hb],
+                    &act[2 * h..2 * h + hb],
+                    &act[3 * h..3 * h + hb],
+                ],
+                &c_prev[t * step + r * h + u0..][..hb],
+                &st.dh[r * hb..][..hb],
+                &st.dc[r * hb..][..hb],
+                dg,
+                &mut st.dc_next[r * hb..][..hb],
+            );
+        }
+        std::mem::swap(&mut st.dc, &mut st.dc_next);
+        if s + 1 == len {
+            for r in 0..n {
+                // SAFETY: this block's units of row r of dc0 (n·h elements), which no
+                // other block writes.
+                unsafe { dc0_p.slice(r * h + u0, hb) }.copy_from_slice(&st.dc[r * hb..][..hb]);
+            }
+        }
+    });
     (dgates, dc0)
 }
 
@@ -463,7 +452,7 @@ impl Array {
     /// the initial states `h0`, `c0` (`(N, H)`) and `w_hh` (`(4H, H)`), runs
     /// `gates_t = xw_t + h_{t-1}·W_hhᵀ` and [`lstm_cell_forward`](Array::lstm_cell_forward)
     /// for every step, from the last to the first when `reverse`. The hidden units are split
-    /// over the threads for the whole sequence (one fork-join per step).
+    /// over the threads for the whole sequence (the threads meet at a barrier between steps).
     ///
     /// # Panics
     /// On shapes other than the above (`L ≥ 1`), or non-float or mixed dtypes.
