@@ -20,7 +20,7 @@
 //! steps) and the weight gradients (one product over all steps) are ordinary matmuls.
 
 use super::linalg::{GemmElem, gemm_call};
-use super::rnn_cell::{CellFloat, dispatch_simd, forward_units};
+use super::rnn_cell::{CellFloat, dispatch_simd, forward_units, with_data};
 use crate::Array;
 use crate::allocator::Scratch;
 use crate::dtype::{DType, Element};
@@ -389,16 +389,8 @@ fn backward_typed<T: CellFloat + GemmElem>(
 fn with_opt<T: Element, R>(a: Option<&Array>, f: impl FnOnce(Option<&[T]>) -> R) -> R {
     match a {
         None => f(None),
-        Some(a) => {
-            let (off, n) = (a.storage_offset(), a.numel());
-            a.with_slice(|s: &[T]| f(Some(&s[off..off + n])))
-        }
+        Some(a) => with_data(a, |s| f(Some(s))),
     }
-}
-
-/// Reads a contiguous array's elements as a slice.
-fn with<T: Element, R>(a: &Array, f: impl FnOnce(&[T]) -> R) -> R {
-    with_opt(Some(a), |s| f(s.expect("present")))
 }
 
 /// Checks the shapes of the recurrence's operands; returns `(L, N, H)`.
@@ -527,10 +519,10 @@ impl Array {
         );
         macro_rules! go {
             ($t:ty) => {{
-                let [ys, h_n, c_n, acts, c_prev] = with::<$t, _>(&xw, |x| {
-                    with::<$t, _>(&h0, |hh| {
-                        with::<$t, _>(&c0, |cc| {
-                            with::<$t, _>(&w_t, |w| {
+                let [ys, h_n, c_n, acts, c_prev] = with_data::<$t, _>(&xw, |x| {
+                    with_data::<$t, _>(&h0, |hh| {
+                        with_data::<$t, _>(&c0, |cc| {
+                            with_data::<$t, _>(&w_t, |w| {
                                 forward_typed::<$t>((len, n, h), x, hh, cc, w, reverse, blocks)
                             })
                         })
@@ -636,9 +628,9 @@ impl Array {
         let (dys, dh_n, dc_n) = (dys.map(c), dh_n.map(c), dc_n.map(c));
         macro_rules! go {
             ($t:ty) => {{
-                let (dg, dc0) = with::<$t, _>(&w_hh, |w| {
-                    with::<$t, _>(&acts, |a| {
-                        with::<$t, _>(&c_prev, |cp| {
+                let (dg, dc0) = with_data::<$t, _>(&w_hh, |w| {
+                    with_data::<$t, _>(&acts, |a| {
+                        with_data::<$t, _>(&c_prev, |cp| {
                             with_opt::<$t, _>(dys.as_ref(), |dy| {
                                 with_opt::<$t, _>(dh_n.as_ref(), |dh| {
                                     with_opt::<$t, _>(dc_n.as_ref(), |dc| {
@@ -672,18 +664,7 @@ impl Array {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn values(n: usize, seed: u64, scale: f64) -> Vec<f64> {
-        let mut x = seed;
-        (0..n)
-            .map(|_| {
-                x = x
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                ((x >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * scale
-            })
-            .collect()
-    }
+    use crate::ops::rnn_cell::tests::values;
 
     #[test]
     fn unit_blocks_cover_the_units_with_aligned_inner_boundaries() {

@@ -37,7 +37,7 @@ fn sigmoid<T: CellFloat>(x: T) -> T {
 }
 
 /// Reads a contiguous array's elements as a slice.
-fn with_data<T: CellFloat, R>(a: &Array, f: impl FnOnce(&[T]) -> R) -> R {
+pub(crate) fn with_data<T: Element, R>(a: &Array, f: impl FnOnce(&[T]) -> R) -> R {
     let (off, n) = (a.storage_offset(), a.numel());
     a.with_slice(|s: &[T]| f(&s[off..off + n]))
 }
@@ -396,7 +396,7 @@ impl Array {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// The cell composed from scalar f64 formulas, for comparison.
@@ -415,14 +415,15 @@ mod tests {
         (ho, co)
     }
 
-    fn values(n: usize, seed: u64) -> Vec<f64> {
+    /// Deterministic test values in `[-scale/2, scale/2)`.
+    pub(crate) fn values(n: usize, seed: u64, scale: f64) -> Vec<f64> {
         let mut x = seed;
         (0..n)
             .map(|_| {
                 x = x
                     .wrapping_mul(6364136223846793005)
                     .wrapping_add(1442695040888963407);
-                ((x >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 6.0
+                ((x >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * scale
             })
             .collect()
     }
@@ -430,8 +431,8 @@ mod tests {
     #[test]
     fn forward_matches_the_formulas_in_f64_and_f32() {
         let (n, h) = (3, 37); // 37: not a multiple of any vector width
-        let g = values(n * 4 * h, 1);
-        let c = values(n * h, 2);
+        let g = values(n * 4 * h, 1, 6.0);
+        let c = values(n * h, 2, 6.0);
         let (rh, rc) = reference(&g, &c, h);
         let ga = Array::from_vec(g.clone(), &[n, 4 * h]);
         let ca = Array::from_vec(c.clone(), &[n, h]);
@@ -459,10 +460,10 @@ mod tests {
     #[test]
     fn backward_matches_central_differences() {
         let (n, h) = (2, 5);
-        let g = values(n * 4 * h, 3);
-        let c = values(n * h, 4);
-        let wh = values(n * h, 5); // loss = Σ wh·h' + wc·c'
-        let wc = values(n * h, 6);
+        let g = values(n * 4 * h, 3, 6.0);
+        let c = values(n * h, 4, 6.0);
+        let wh = values(n * h, 5, 6.0); // loss = Σ wh·h' + wc·c'
+        let wc = values(n * h, 6, 6.0);
         let loss = |g: &[f64], c: &[f64]| {
             let (ho, co) = reference(g, c, h);
             ho.iter()
