@@ -300,7 +300,7 @@ def measure(unit, work, setup):
     figs = sorted(figure(unit, work, t) for t in times)
     n = len(figs)
     med = figs[n // 2] if n % 2 else 0.5 * (figs[n // 2 - 1] + figs[n // 2])
-    return med, figs[0], figs[-1], n
+    return med, figs[0], figs[-1], n, figs
 
 
 def main():
@@ -317,9 +317,11 @@ def main():
             continue
         # Autograd rows record the graph; the others run under no_grad as inference would.
         with torch.enable_grad() if unit in (US, SPS, IPS) or rid in GRAD_ROWS else torch.no_grad():
-            med, lo, hi, n = measure(unit, work, setup)
+            med, lo, hi, n, figs = measure(unit, work, setup)
+        # `figures` (every run's figure) lets run_all.sh pool the runs of several rounds.
         out.append(dict(id=rid, unit=unit, median=round(med, 3), min=round(lo, 3),
-                        max=round(hi, 3), runs=n, threads=threads))
+                        max=round(hi, 3), runs=n, threads=threads,
+                        figures=[float(f"{f:.6e}") for f in figs]))
         if not as_json:
             print(f"{rid:<16} {med:>10.2f} {f'[{lo:.2f} - {hi:.2f}]':>22} {n:>6}  {unit}")
     if as_json:

@@ -1,7 +1,8 @@
 //! Ember's benchmark suite (shared/BENCHMARKS.md). See bench/README.md.
 //!
 //! `cargo run --release -p ember-bench -- [rows...] [--json]`: runs the named rows (all when
-//! none is named) and prints median and min–max of each figure.
+//! none is named) and prints median and min–max of each figure (`--json`: also every run's
+//! figure). `--list` prints the row ids.
 
 mod rows;
 mod rows_autograd;
@@ -109,6 +110,9 @@ struct Stats {
     min: f64,
     max: f64,
     runs: usize,
+    /// Every run's figure, sorted (the JSON output carries them, so that `run_all.sh` can
+    /// pool the runs of several rounds).
+    figures: Vec<f64>,
 }
 
 /// Warm-up (2 runs), then at least 10 timed runs and at least 1 s in total (at most 1000);
@@ -146,6 +150,7 @@ fn measure(row: &Row) -> Stats {
         min: figs[0],
         max: figs[n - 1],
         runs: n,
+        figures: figs,
     }
 }
 
@@ -165,6 +170,12 @@ fn main() {
     let json = args.iter().any(|a| a == "--json");
     let wanted: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
     let rows = all_rows();
+    if args.iter().any(|a| a == "--list") {
+        for r in &rows {
+            println!("{}", r.id);
+        }
+        return;
+    }
     for w in &wanted {
         if !rows.iter().any(|r| r.id == w.as_str()) {
             let ids: Vec<&str> = rows.iter().map(|r| r.id).collect();
@@ -187,16 +198,19 @@ fn main() {
     {
         let s = measure(row);
         if json {
+            let figures: Vec<String> = s.figures.iter().map(|f| format!("{f:.6e}")).collect();
             out.push(format!(
                 "{{\"id\": \"{}\", \"unit\": \"{}\", \"median\": {:.3}, \"min\": {:.3}, \
-                 \"max\": {:.3}, \"runs\": {}, \"threads\": {threads}, \"higher_is_better\": {}}}",
+                 \"max\": {:.3}, \"runs\": {}, \"threads\": {threads}, \"higher_is_better\": {}, \
+                 \"figures\": [{}]}}",
                 row.id,
                 row.unit.name(),
                 s.median,
                 s.min,
                 s.max,
                 s.runs,
-                row.unit.higher_is_better()
+                row.unit.higher_is_better(),
+                figures.join(", ")
             ));
         } else {
             println!(
