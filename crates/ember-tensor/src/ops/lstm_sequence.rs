@@ -20,7 +20,7 @@
 //! steps) and the weight gradients (one product over all steps) are ordinary matmuls.
 
 use super::linalg::{GemmElem, gemm_call};
-use super::rnn_cell::{CellFloat, dispatch_simd, forward_units, with_data};
+use super::rnn_cell::{CellFloat, dispatch_simd, forward_units_sum, with_data};
 use crate::Array;
 use crate::allocator::Scratch;
 use crate::dtype::{DType, Element};
@@ -83,7 +83,7 @@ impl<T> Shared<T> {
     }
 }
 
-dispatch_simd!(forward_units_simd, forward_units, (gates: [&[T]; 4], c: &[T], h_out: &mut [T], c_out: &mut [T], act: [&mut [T]; 4]));
+dispatch_simd!(forward_units_simd, forward_units_sum, (gates: [&[T]; 4], extra: [&[T]; 4], c: &[T], h_out: &mut [T], c_out: &mut [T], act: [&mut [T]; 4]));
 /// The cell backward of `rnn_cell` with both gradients present (the sequence kernel always
 /// has them): no per-element branches, so the whole loop vectorises.
 #[inline(always)]
@@ -190,12 +190,9 @@ fn forward_typed<T: CellFloat + GemmElem>(
         let (u0, u1) = blocks[b];
         let hb = u1 - u0;
         let w4 = 4 * hb;
+        // The product writes the block's gates (no accumulation); the cell adds the input
+        // projection `xw` as it reads them (copying `xw` in first cost a pass per step).
         let xw_t = &xw[t * step4..][..step4];
-        for r in 0..n {
-            for q in 0..4 {
-                gl[r * w4 + q * hb..][..hb].copy_from_slice(&xw_t[r * 4 * h + q * h + u0..][..hb]);
-            }
-        }
         let h_prev: *const T = if s == 0 {
             h0.as_ptr()
         } else {
@@ -211,7 +208,7 @@ fn forward_typed<T: CellFloat + GemmElem>(
                 (n, h, w4),
                 gl.as_mut_ptr(),
                 w4,
-                true,
+                false,
                 h_prev,
                 (h, 1),
                 packed[b].as_ptr(),
@@ -239,8 +236,15 @@ fn forward_typed<T: CellFloat + GemmElem>(
                     Some(base) => cp_p.slice(base + r * h + u0, hb),
                     None => cn_p.slice(r * h + u0, hb),
                 };
+                let x = &xw_t[r * 4 * h + u0..];
                 forward_units_simd::<T>(
                     [&g[..hb], &g[hb..2 * hb], &g[2 * hb..3 * hb], &g[3 * hb..]],
+                    [
+                        &x[..hb],
+                        &x[h..h + hb],
+                        &x[2 * h..2 * h + hb],
+                        &x[3 * h..3 * h + hb],
+                    ],
                     cp_p.slice(cell, hb),
                     ys_p.slice(cell, hb),
                     c_out,

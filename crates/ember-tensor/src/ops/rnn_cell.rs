@@ -76,18 +76,45 @@ pub(crate) fn forward_units<T: CellFloat>(
     let (h_out, c_out) = (&mut h_out[..hs], &mut c_out[..hs]);
     let (ai, af, ag, ao) = (&mut ai[..hs], &mut af[..hs], &mut ag[..hs], &mut ao[..hs]);
     for j in 0..hs {
-        let i = sigmoid(gi[j]);
-        let f = sigmoid(gf[j]);
-        let g = gg[j].ftanh();
-        let o = sigmoid(go[j]);
-        let cn = f * c[j] + i * g;
-        c_out[j] = cn;
-        h_out[j] = o * cn.ftanh();
-        ai[j] = i;
-        af[j] = f;
-        ag[j] = g;
-        ao[j] = o;
+        let [i, f, g, o, cn, hn] = cell_unit([gi[j], gf[j], gg[j], go[j]], c[j]);
+        (ai[j], af[j], ag[j], ao[j], c_out[j], h_out[j]) = (i, f, g, o, cn, hn);
     }
+}
+
+/// [`forward_units`] with the pre-activations split in two addends, `gates + extra` (the
+/// recurrent product and the input projection of the sequence kernel), summed as they are
+/// read instead of in a pass of their own.
+#[inline(always)]
+pub(crate) fn forward_units_sum<T: CellFloat>(
+    [gi, gf, gg, go]: [&[T]; 4],
+    [xi, xf, xg, xo]: [&[T]; 4],
+    c: &[T],
+    h_out: &mut [T],
+    c_out: &mut [T],
+    [ai, af, ag, ao]: [&mut [T]; 4],
+) {
+    let hs = c.len();
+    let (gi, gf, gg, go) = (&gi[..hs], &gf[..hs], &gg[..hs], &go[..hs]);
+    let (xi, xf, xg, xo) = (&xi[..hs], &xf[..hs], &xg[..hs], &xo[..hs]);
+    let (h_out, c_out) = (&mut h_out[..hs], &mut c_out[..hs]);
+    let (ai, af, ag, ao) = (&mut ai[..hs], &mut af[..hs], &mut ag[..hs], &mut ao[..hs]);
+    for j in 0..hs {
+        let pre = [gi[j] + xi[j], gf[j] + xf[j], gg[j] + xg[j], go[j] + xo[j]];
+        let [i, f, g, o, cn, hn] = cell_unit(pre, c[j]);
+        (ai[j], af[j], ag[j], ao[j], c_out[j], h_out[j]) = (i, f, g, o, cn, hn);
+    }
+}
+
+/// One hidden unit: from the pre-activations `[i, f, g, o]` and the cell state `c`, the
+/// activated gates, the new cell state and the new hidden state.
+#[inline(always)]
+fn cell_unit<T: CellFloat>([pi, pf, pg, po]: [T; 4], c: T) -> [T; 6] {
+    let i = sigmoid(pi);
+    let f = sigmoid(pf);
+    let g = pg.ftanh();
+    let o = sigmoid(po);
+    let cn = f * c + i * g;
+    [i, f, g, o, cn, o * cn.ftanh()]
 }
 
 /// One row of the backward pass.
