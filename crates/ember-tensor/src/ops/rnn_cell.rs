@@ -71,14 +71,7 @@ pub(crate) fn forward_units<T: CellFloat>(
     c_out: &mut [T],
     act: [&mut [T]; 4],
 ) {
-    let hs = c.len();
-    let pre = Strips([
-        &gates[0][..hs],
-        &gates[1][..hs],
-        &gates[2][..hs],
-        &gates[3][..hs],
-    ]);
-    units(pre, c, h_out, c_out, act);
+    units(Strips(heads(gates, c.len())), c, h_out, c_out, act);
 }
 
 /// [`forward_units`] with the pre-activations split in two addends, `gates + extra` (the
@@ -94,12 +87,14 @@ pub(crate) fn forward_units_sum<T: CellFloat>(
     act: [&mut [T]; 4],
 ) {
     let hs = c.len();
-    let [g, x] = [gates, extra];
-    let pre = StripSums(
-        [&g[0][..hs], &g[1][..hs], &g[2][..hs], &g[3][..hs]],
-        [&x[0][..hs], &x[1][..hs], &x[2][..hs], &x[3][..hs]],
-    );
+    let pre = StripSums(heads(gates, hs), heads(extra, hs));
     units(pre, c, h_out, c_out, act);
+}
+
+/// The first `n` elements of each of four strips (written out: see [`StripSums::at`]).
+#[inline(always)]
+fn heads<T>(s: [&[T]; 4], n: usize) -> [&[T]; 4] {
+    [&s[0][..n], &s[1][..n], &s[2][..n], &s[3][..n]]
 }
 
 /// Where a unit's four pre-activations come from (a trait rather than a closure, so that it is
