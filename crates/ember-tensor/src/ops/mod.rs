@@ -22,6 +22,7 @@
 
 pub(crate) mod binary;
 pub(crate) mod compare;
+pub(crate) mod contiguous_sum;
 pub mod conv;
 pub(crate) mod creation;
 pub(crate) mod einsum;

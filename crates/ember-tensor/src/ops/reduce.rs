@@ -11,7 +11,7 @@ use crate::Array;
 use crate::dtype::Element;
 use crate::layout::normalize_dim;
 use crate::ops::reduce_kernels::{
-    Accum, ArgExtreme, FloatElem, Fold, ReduceElem, Reducer, is_nan, reduce_into,
+    Accum, ArgExtreme, FloatElem, Fold, ReduceElem, Reducer, Sum, is_nan, reduce_into,
 };
 
 /// Which dims `dims` reduces (all when empty), panicking on repeats.
@@ -71,12 +71,7 @@ pub(crate) fn reduce_new<T: Element, R: Reducer<T>, U: Element>(
 
 pub(crate) fn sum_mask(x: &Array, mask: &[bool], keepdim: bool) -> Array {
     fn go<T: ReduceElem>(x: &Array, mask: &[bool], keepdim: bool) -> Array {
-        let r = Fold {
-            init: T::W::ZERO,
-            map: |v: T| v.widen(),
-            fold: |a: T::W, b: T::W| a.add(b),
-        };
-        reduce_new::<T, _, T::Out>(x, mask, keepdim, &r, T::out)
+        reduce_new::<T, _, T::Out>(x, mask, keepdim, &Sum, T::out)
     }
     crate::dispatch!(x.dtype(), T => go::<T>(x, mask, keepdim))
 }

@@ -503,10 +503,60 @@ pub(crate) trait ReduceElem: Element {
     const HIGHEST: Self;
     fn widen(self) -> Self::W;
     fn out(w: Self::W) -> Self::Out;
+    /// The sum of a contiguous slice: the generic vectorised [`Fold`], or the explicit-vector
+    /// kernel of [`contiguous_sum`](super::contiguous_sum) for f32 and f64.
+    #[inline(always)]
+    fn sum_slice(xs: &[Self]) -> Self::W {
+        let f = Fold {
+            init: Self::W::ZERO,
+            map: |v: Self| v.widen(),
+            fold: |a: Self::W, b: Self::W| a.add(b),
+        };
+        f.blocked(xs)
+    }
+}
+
+/// `sum`: the [`Fold`] `acc + widen(x)`, whose contiguous runs go through
+/// [`ReduceElem::sum_slice`].
+pub(crate) struct Sum;
+
+impl<T: ReduceElem> Reducer<T> for Sum {
+    type Acc = T::W;
+    #[inline(always)]
+    fn init(&self) -> T::W {
+        T::W::ZERO
+    }
+    #[inline(always)]
+    fn step(&self, acc: T::W, x: T, _: usize) -> T::W {
+        acc.add(x.widen())
+    }
+    #[inline(always)]
+    fn combine(&self, a: T::W, b: T::W) -> T::W {
+        a.add(b)
+    }
+    #[inline(always)]
+    fn run(
+        &self,
+        acc: T::W,
+        xs: &[T],
+        (off, len, stride): (usize, usize, usize),
+        _: usize,
+    ) -> T::W {
+        if stride == 1 && len >= 2 * LANES {
+            acc.add(T::sum_slice(&xs[off..off + len]))
+        } else {
+            let mut acc = acc;
+            for i in 0..len {
+                acc = acc.add(xs[off + i * stride].widen());
+            }
+            acc
+        }
+    }
 }
 
 macro_rules! reduce_elem {
-    ($t:ty, $w:ty, $out:ty, $lo:expr, $hi:expr, |$x:ident| $widen:expr, |$y:ident| $o:expr) => {
+    ($t:ty, $w:ty, $out:ty, $lo:expr, $hi:expr, |$x:ident| $widen:expr, |$y:ident| $o:expr
+     $(, sum_slice: $sum:path)?) => {
         impl ReduceElem for $t {
             type W = $w;
             type Out = $out;
@@ -522,6 +572,12 @@ macro_rules! reduce_elem {
                 let $y = w;
                 $o
             }
+            $(
+                #[inline(always)]
+                fn sum_slice(xs: &[$t]) -> $w {
+                    $sum(xs)
+                }
+            )?
         }
     };
 }
@@ -532,7 +588,8 @@ reduce_elem!(
     f32::NEG_INFINITY,
     f32::INFINITY,
     |x| x,
-    |w| w
+    |w| w,
+    sum_slice: super::contiguous_sum::sum_f32
 );
 reduce_elem!(
     f64,
@@ -541,7 +598,8 @@ reduce_elem!(
     f64::NEG_INFINITY,
     f64::INFINITY,
     |x| x,
-    |w| w
+    |w| w,
+    sum_slice: super::contiguous_sum::sum_f64
 );
 reduce_elem!(
     f16,
