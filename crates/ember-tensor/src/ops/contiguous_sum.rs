@@ -1,13 +1,16 @@
 //! The sum of a contiguous run of f32 or f64, written with explicit vectors.
 //!
-//! Every `sum` over a contiguous stretch of memory ends here: a row sum (`sum_dim(-1)`), a full
-//! sum of a contiguous array, the pieces of a long reduction split over threads. The generic
-//! [`Fold`](super::reduce_kernels) leaf that LLVM vectorises reads memory at ~40 GB/s on one
-//! thread of the AVX-512 build machines; LLVM unrolls its lane loop with loads out of address
-//! order and re-enters the SIMD dispatch for every 2048-element block. This kernel loads in
-//! address order into four independent accumulators (enough to hide the add latency), runs a
-//! whole slice inside one target-feature function, and measured ~45 GB/s on the same machine.
-//! No crate offers a vectorised, accuracy-preserving slice sum, hence the hand-written one.
+//! Every `sum` and `mean` over a contiguous stretch of memory ends here: a row sum
+//! (`sum_dim(-1)`), a full sum of a contiguous array, the pieces of a long reduction split
+//! over threads. The generic [`Fold`](super::reduce_kernels) leaf, which LLVM vectorises,
+//! re-enters the SIMD dispatch for every 2048-element block and its unrolled lane loop loads
+//! out of address order. This kernel loads in address order into four independent
+//! accumulators (enough to hide the add latency) and runs a whole slice inside one
+//! target-feature function. Summing the rows of a `[4096, 4096]` f32 array on one thread, a
+//! loop of this shape measured 45 GB/s against the generic leaf's 40 on the AMD EPYC bench
+//! machine, and this kernel 18-21 GB/s against 12-19 on the Intel Xeon one (where two threads
+//! saturate memory either way). No crate offers a vectorised slice sum
+//! with bounded error, hence the hand-written one.
 //!
 //! Accuracy: a cascade instead of pairwise recursion. Within a block of [`BLOCK`] elements each
 //! lane adds `BLOCK / 64` (f32) terms; block sums are added into a second-level vector, which
@@ -271,8 +274,8 @@ mod tests {
 
     #[test]
     fn long_f32_sum_keeps_cascade_accuracy() {
-        // 4M ones plus small noise: a plain f32 loop drifts by ~n*eps*n (it stops adding 1.0
-        // at 2^24); the cascade stays within a few ulps of the true sum.
+        // 4M values near 1: a plain f32 loop's error grows like n * eps (its running total
+        // reaches 2^22, where an ulp is 0.5); the cascade stays within 1e-6 of the true sum.
         let n = 1 << 22;
         let v: Vec<f32> = values(n, 3)
             .iter()

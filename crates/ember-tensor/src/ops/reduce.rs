@@ -78,15 +78,16 @@ pub(crate) fn sum_mask(x: &Array, mask: &[bool], keepdim: bool) -> Array {
 
 #[track_caller]
 pub(crate) fn mean_mask(x: &Array, mask: &[bool], keepdim: bool, op: &str) -> Array {
-    fn go<T: FloatElem>(x: &Array, mask: &[bool], keepdim: bool) -> Array {
+    // The sum's accumulator is the compute type for every float (f32 for f16/bf16), so the
+    // mean is the sum (with its contiguous kernel) divided by the count.
+    fn go<T: FloatElem + ReduceElem<W = <T as FloatElem>::F>>(
+        x: &Array,
+        mask: &[bool],
+        keepdim: bool,
+    ) -> Array {
         let k = reduced_count(x.shape(), mask);
         let n = <T::F as num_traits::NumCast>::from(k).unwrap();
-        let r = Fold {
-            init: <T::F as Accum>::ZERO,
-            map: |v: T| v.up(),
-            fold: |a: T::F, b: T::F| a + b,
-        };
-        reduce_new::<T, _, T>(x, mask, keepdim, &r, |s| T::down(s / n))
+        reduce_new::<T, _, T>(x, mask, keepdim, &Sum, |s: T::F| T::down(s / n))
     }
     crate::dispatch_float!(x.dtype(), T => go::<T>(x, mask, keepdim), panic!(
         "{op}(): could not infer output dtype. Input dtype must be either a floating point or \
