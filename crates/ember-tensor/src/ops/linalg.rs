@@ -240,14 +240,155 @@ fn init_out<T: Element>(out_shape: &[usize], input: Option<&Array>, beta: f64) -
     }
 }
 
-/// One gemm call: `dst[m,n] (row stride n, contiguous) = read_dst·dst + alpha·lhs@rhs`.
+/// A product split over threads runs one single-threaded gemm call per part when each part
+/// gets at least this many output rows (or, split by columns, `MIN_SPLIT_COLS` columns).
+/// gemm's own threading splits every `kc`-deep slice of the product into jobs and joins the
+/// threads twice per slice (pack, then compute); on the 2-core bench machine one call per half
+/// measured faster on every shape tried (GFLOP/s, medians of ~150-1000 alternating runs in one
+/// process, gemm's threads → halves): 1024³ with a transposed lhs 178 → 185 and 194 → 198;
+/// 1024×1600×256 185 → 196; 1600×128×1024 187 → 202; 512×128×784 161 → 176 (by rows);
+/// 128×784×512 118 → 160 and 128×512×512 149 → 177 (by columns: with 64-row halves, splitting
+/// the rows measured 139 and 156). In the bench (old and new binary alternating, 3 runs each,
+/// steps/s) `mlp_train` went from 177 / 215 / 223 to 259 / 297 / 259 and `lstm_train` from
+/// 28 / 36 / 33 to 38 / 40 / 38.
+const MIN_SPLIT_ROWS: usize = 128;
+/// See [`MIN_SPLIT_ROWS`].
+const MIN_SPLIT_COLS: usize = 64;
+
+/// How one product is divided among `threads` threads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Split {
+    /// One call; gemm threads it itself over `threads` (1: not at all).
+    Whole(usize),
+    /// One single-threaded call per block of this many output rows.
+    Rows(usize),
+    /// One single-threaded call per block of this many output columns.
+    Cols(usize),
+}
+
+/// The split of an `m × n` output over `threads` threads: by rows when every thread gets at
+/// least [`MIN_SPLIT_ROWS`] of them (blocks a multiple of 8 rows), else by columns when every
+/// thread gets at least [`MIN_SPLIT_COLS`] (blocks a multiple of 16 columns, one AVX-512
+/// vector of f32), else gemm's own threading (a 2-D job split, for outputs too small for
+/// either).
+fn split_for(m: usize, n: usize, threads: usize) -> Split {
+    if threads <= 1 {
+        Split::Whole(1)
+    } else if m >= MIN_SPLIT_ROWS * threads {
+        Split::Rows(m.div_ceil(threads).next_multiple_of(8))
+    } else if n >= MIN_SPLIT_COLS * threads {
+        Split::Cols(n.div_ceil(threads).next_multiple_of(16))
+    } else {
+        Split::Whole(threads)
+    }
+}
+
+/// The three operand pointers of one product, shared with the threads of a split call.
+#[derive(Clone, Copy)]
+struct Operands<T> {
+    dst: *mut T,
+    lhs: *const T,
+    rhs: *const T,
+}
+// SAFETY: a split call hands each thread a disjoint block of `dst` rows or columns to write;
+// `lhs` and `rhs` are only read, and nobody writes them during the call (gemm_call's contract).
+unsafe impl<T> Send for Operands<T> {}
+// SAFETY: as above.
+unsafe impl<T> Sync for Operands<T> {}
+
+impl<T> Operands<T> {
+    /// The pointers (a method, so closures capture the `Send` wrapper, not its fields).
+    fn get(self) -> (*mut T, *const T, *const T) {
+        (self.dst, self.lhs, self.rhs)
+    }
+}
+
+/// One gemm call: `dst[m,n] (row stride dst_rs, contiguous rows) = read_dst·dst +
+/// alpha·lhs@rhs`, over `threads` threads (split as [`split_for`] says).
 ///
 /// # Safety
-/// `dst` must be valid for writes of `m*n` elements; `lhs[i*ls.0 + p*ls.1]` for `i < m`,
-/// `p < k` and `rhs[p*rs.0 + j*rs.1]` for `p < k`, `j < n` must be in bounds of live buffers
-/// that nobody writes during the call.
+/// `dst` must be valid for writes of `m` rows of `n` elements at row stride `dst_rs`;
+/// `lhs[i*ls.0 + p*ls.1]` for `i < m`, `p < k` and `rhs[p*rs.0 + j*rs.1]` for `p < k`,
+/// `j < n` must be in bounds of live buffers that nobody writes during the call.
 #[allow(clippy::too_many_arguments)]
 pub(crate) unsafe fn gemm_call<T: GemmElem>(
+    (m, k, n): (usize, usize, usize),
+    dst: *mut T,
+    dst_rs: usize,
+    read_dst: bool,
+    lhs: *const T,
+    ls: (usize, usize),
+    rhs: *const T,
+    rs: (usize, usize),
+    alpha: f64,
+    threads: usize,
+) {
+    let ops = Operands { dst, lhs, rhs };
+    match split_for(m, n, threads) {
+        // SAFETY: forwarded from this function's contract.
+        Split::Whole(th) => unsafe {
+            gemm_one(
+                (m, k, n),
+                dst,
+                dst_rs,
+                read_dst,
+                lhs,
+                ls,
+                rhs,
+                rs,
+                alpha,
+                th,
+            )
+        },
+        Split::Rows(rows) => (0..m.div_ceil(rows)).into_par_iter().for_each(|b| {
+            let (dst, lhs, rhs) = ops.get();
+            let i0 = b * rows;
+            // SAFETY: rows [i0, i0 + len) of dst, lhs (and all of rhs) are within the
+            // operands of the contract; each block writes only its own rows of dst.
+            unsafe {
+                gemm_one(
+                    (rows.min(m - i0), k, n),
+                    dst.add(i0 * dst_rs),
+                    dst_rs,
+                    read_dst,
+                    lhs.add(i0 * ls.0),
+                    ls,
+                    rhs,
+                    rs,
+                    alpha,
+                    1,
+                )
+            }
+        }),
+        Split::Cols(cols) => (0..n.div_ceil(cols)).into_par_iter().for_each(|b| {
+            let (dst, lhs, rhs) = ops.get();
+            let j0 = b * cols;
+            // SAFETY: columns [j0, j0 + len) of dst and rhs (and all of lhs) are within the
+            // operands of the contract; each block writes only its own columns of dst.
+            unsafe {
+                gemm_one(
+                    (m, k, cols.min(n - j0)),
+                    dst.add(j0),
+                    dst_rs,
+                    read_dst,
+                    lhs,
+                    ls,
+                    rhs.add(j0 * rs.1),
+                    rs,
+                    alpha,
+                    1,
+                )
+            }
+        }),
+    }
+}
+
+/// One call of the gemm crate, threaded by gemm itself over `threads` (1: not at all).
+///
+/// # Safety
+/// As [`gemm_call`].
+#[allow(clippy::too_many_arguments)]
+unsafe fn gemm_one<T: GemmElem>(
     (m, k, n): (usize, usize, usize),
     dst: *mut T,
     dst_rs: usize,
@@ -763,6 +904,77 @@ mod tests {
     fn arange(n: usize, shape: &[usize]) -> Array {
         Array::arange(0.0, n as f64, 1.0, DType::F32)
             .reshape(&shape.iter().map(|&s| s as isize).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn products_split_by_rows_when_every_thread_gets_enough_rows_else_by_columns() {
+        assert_eq!(split_for(1024, 1024, 1), Split::Whole(1));
+        assert_eq!(split_for(1024, 1024, 2), Split::Rows(512));
+        assert_eq!(split_for(300, 10, 2), Split::Rows(152));
+        assert_eq!(split_for(128, 512, 2), Split::Cols(256));
+        assert_eq!(split_for(128, 200, 2), Split::Cols(112));
+        assert_eq!(split_for(100, 100, 2), Split::Whole(2));
+        assert_eq!(split_for(1024, 1024, 16), Split::Cols(64));
+        assert_eq!(split_for(4096, 8, 16), Split::Rows(256));
+    }
+
+    /// `gemm_call` split over threads (by rows, by columns, or whole) against an f64 loop,
+    /// with a transposed lhs, a padded destination row stride, accumulation and alpha.
+    #[test]
+    fn split_products_match_a_reference() {
+        for &(m, k, n, threads) in &[
+            (300, 37, 20, 2), // rows: 152 + 148
+            (517, 9, 33, 3),  // rows: 176 + 176 + 165
+            (50, 41, 200, 2), // columns: 112 + 88
+            (70, 13, 230, 3), // columns: 80 + 80 + 70
+            (40, 25, 60, 2),  // whole, threaded by gemm
+            (33, 7, 45, 1),
+        ] {
+            let split = split_for(m, n, threads);
+            // lhs stored transposed: element (i, p) at p*m + i.
+            let lhs: Vec<f32> = (0..m * k).map(|i| ((i * 37) % 23) as f32 - 11.0).collect();
+            let rhs: Vec<f32> = (0..k * n).map(|i| ((i * 53) % 19) as f32 - 9.0).collect();
+            let dst_rs = n + 3;
+            let init: Vec<f32> = (0..m * dst_rs).map(|i| (i % 7) as f32).collect();
+            for read_dst in [false, true] {
+                let mut dst = init.clone();
+                // SAFETY: dst holds m rows of stride n+3 ≥ n; lhs has m*k elements addressed
+                // as p*m + i, rhs k*n as p*n + j; nothing else touches them.
+                unsafe {
+                    gemm_call::<f32>(
+                        (m, k, n),
+                        dst.as_mut_ptr(),
+                        dst_rs,
+                        read_dst,
+                        lhs.as_ptr(),
+                        (1, m),
+                        rhs.as_ptr(),
+                        (n, 1),
+                        0.5,
+                        threads,
+                    )
+                };
+                for i in 0..m {
+                    for j in 0..dst_rs {
+                        let got = dst[i * dst_rs + j] as f64;
+                        let want = if j >= n {
+                            init[i * dst_rs + j] as f64
+                        } else {
+                            let dot: f64 = (0..k)
+                                .map(|p| lhs[p * m + i] as f64 * rhs[p * n + j] as f64)
+                                .sum();
+                            let base = if read_dst {
+                                init[i * dst_rs + j] as f64
+                            } else {
+                                0.0
+                            };
+                            base + 0.5 * dot
+                        };
+                        assert_eq!(got, want, "{split:?} ({m},{k},{n}) at ({i},{j})");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
