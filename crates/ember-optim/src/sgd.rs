@@ -5,6 +5,7 @@ use crate::optimizer::{Optimizer, OptimizerBase};
 use crate::param_group::{Hyper, IntoParamGroups, ParamGroup};
 use crate::state::{StateExt as _, StateValue};
 use crate::util::{add_scaled_, check_lr, check_nonneg, effective_grad, options};
+use ember_autograd::{Array, DType};
 
 /// Hyper-parameters of [`Sgd`]; the defaults are PyTorch's.
 ///
@@ -137,6 +138,14 @@ impl Optimizer for Sgd {
                 if momentum != 0.0 {
                     let st = states.get_or_insert(p);
                     match st.get("momentum_buffer") {
+                        Some(StateValue::Tensor(buf)) if fusable(p.data(), buf.data(), &d) => {
+                            // One pass over parameter, buffer and gradient (same roundings as
+                            // the ops below).
+                            let b = buf.data();
+                            p.data()
+                                .sgd_momentum_(b, &d, lr, momentum, dampening, nesterov);
+                            continue;
+                        }
                         Some(StateValue::Tensor(buf)) => {
                             let b = buf.data();
                             b.mul_(momentum);
@@ -158,4 +167,17 @@ impl Optimizer for Sgd {
             }
         }
     }
+}
+
+/// Whether the fused one-pass update ([`Array::sgd_momentum_`]) applies: contiguous f32 or f64
+/// arrays of one shape and dtype, three separate storages.
+fn fusable(p: &Array, buf: &Array, d: &Array) -> bool {
+    matches!(p.dtype(), DType::F32 | DType::F64)
+        && [buf, d]
+            .iter()
+            .all(|a| a.dtype() == p.dtype() && a.shape() == p.shape() && !a.shares_storage(p))
+        && !buf.shares_storage(d)
+        && p.is_contiguous()
+        && buf.is_contiguous()
+        && d.is_contiguous()
 }

@@ -17,6 +17,7 @@
 //! | `indexing.rs`, `scatter.rs` | index_select, gather, take, masked_select, nonzero, one_hot, bincount; scatter*, index_add, index_put, masked_scatter |
 //! | `linalg.rs`, `einsum.rs` | matmul, mm, bmm, dot, outer, addmm, baddbmm, einsum |
 //! | `conv.rs`, `pool.rs` | convolution (im2col + gemm) and its backward kernels, transposed convolution; max/avg/adaptive pooling, max_unpool (pub: `ember_tensor::ops::conv`, `::pool`) |
+//! | `fused_optim.rs` | sgd_momentum_ (one-pass optimizer updates) |
 //! | `grad_kernels.rs` | tanh_backward, sigmoid_backward, threshold_backward (fused, for level 2) |
 //! | `map.rs` | the element-wise engines all of the above are built on |
 
@@ -26,6 +27,7 @@ pub(crate) mod contiguous_sum;
 pub mod conv;
 pub(crate) mod creation;
 pub(crate) mod einsum;
+pub(crate) mod fused_optim;
 pub(crate) mod grad_kernels;
 pub(crate) mod indexing;
 pub(crate) mod join;
