@@ -324,62 +324,42 @@ pub(crate) unsafe fn gemm_call<T: GemmElem>(
     threads: usize,
 ) {
     let ops = Operands { dst, lhs, rhs };
-    match split_for(m, n, threads) {
-        // SAFETY: forwarded from this function's contract.
-        Split::Whole(th) => unsafe {
+    let split = split_for(m, n, threads);
+    let (blocks, th) = match split {
+        Split::Whole(th) => (1, th),
+        Split::Rows(rows) => (m.div_ceil(rows), 1),
+        Split::Cols(cols) => (n.div_ceil(cols), 1),
+    };
+    // Block `b`: output rows [i0, i0 + mb) and columns [j0, j0 + nb).
+    let block = |b: usize| match split {
+        Split::Whole(_) => (0, m, 0, n),
+        Split::Rows(rows) => (b * rows, rows.min(m - b * rows), 0, n),
+        Split::Cols(cols) => (0, m, b * cols, cols.min(n - b * cols)),
+    };
+    let run = |b: usize| {
+        let (dst, lhs, rhs) = ops.get();
+        let (i0, mb, j0, nb) = block(b);
+        // SAFETY: the block's rows of dst and lhs and its columns of dst and rhs lie within
+        // the operands of this function's contract; blocks write disjoint parts of dst.
+        unsafe {
             gemm_one(
-                (m, k, n),
-                dst,
+                (mb, k, nb),
+                dst.add(i0 * dst_rs + j0),
                 dst_rs,
                 read_dst,
-                lhs,
+                lhs.add(i0 * ls.0),
                 ls,
-                rhs,
+                rhs.add(j0 * rs.1),
                 rs,
                 alpha,
                 th,
             )
-        },
-        Split::Rows(rows) => (0..m.div_ceil(rows)).into_par_iter().for_each(|b| {
-            let (dst, lhs, rhs) = ops.get();
-            let i0 = b * rows;
-            // SAFETY: rows [i0, i0 + len) of dst, lhs (and all of rhs) are within the
-            // operands of the contract; each block writes only its own rows of dst.
-            unsafe {
-                gemm_one(
-                    (rows.min(m - i0), k, n),
-                    dst.add(i0 * dst_rs),
-                    dst_rs,
-                    read_dst,
-                    lhs.add(i0 * ls.0),
-                    ls,
-                    rhs,
-                    rs,
-                    alpha,
-                    1,
-                )
-            }
-        }),
-        Split::Cols(cols) => (0..n.div_ceil(cols)).into_par_iter().for_each(|b| {
-            let (dst, lhs, rhs) = ops.get();
-            let j0 = b * cols;
-            // SAFETY: columns [j0, j0 + len) of dst and rhs (and all of lhs) are within the
-            // operands of the contract; each block writes only its own columns of dst.
-            unsafe {
-                gemm_one(
-                    (m, k, cols.min(n - j0)),
-                    dst.add(j0),
-                    dst_rs,
-                    read_dst,
-                    lhs,
-                    ls,
-                    rhs.add(j0 * rs.1),
-                    rs,
-                    alpha,
-                    1,
-                )
-            }
-        }),
+        }
+    };
+    if blocks == 1 {
+        run(0)
+    } else {
+        (0..blocks).into_par_iter().for_each(run)
     }
 }
 
